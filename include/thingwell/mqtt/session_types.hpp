@@ -140,7 +140,7 @@ struct session_config {
 struct publish_options {
   mqtt::qos qos = mqtt::qos::at_most_once;
   bool retain = false;
-  properties props;  // MQTT 5: message expiry, content type, response topic, correlation data, user properties
+  properties props{};  // MQTT 5: message expiry, content type, response topic, correlation data, user properties
 };
 
 struct subscribe_options {
@@ -148,7 +148,7 @@ struct subscribe_options {
   bool no_local = false;
   bool retain_as_published = false;
   mqtt::retain_handling retain_handling = mqtt::retain_handling::send_on_subscribe;
-  properties props;  // MQTT 5 user properties
+  properties props{};  // MQTT 5 user properties
 };
 
 // Called for each message that matches a subscription. The message and its views are valid only
