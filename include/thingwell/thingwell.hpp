@@ -1,7 +1,8 @@
 // thingwell — umbrella header for hosts.
 //
-// Includes everything the build enabled. MCU builds usually include only what they use
-// (thingwell/core/..., thingwell/mqtt.hpp) to keep compile times and flash small.
+// Includes everything the build enabled (see core/config.hpp for the THINGWELL_WITH_* switches).
+// MCU builds usually include only what they use (thingwell/mqtt/session.hpp,
+// thingwell/net/poll_client.hpp) to keep compile times and flash small.
 #pragma once
 
 #include "core/config.hpp"
@@ -10,8 +11,23 @@
 #include "core/bytes.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/inplace_function.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
 #include "core/static_vector.hpp"
+#include "core/token_bucket.hpp"
 
 #include "mqtt.hpp"
+#include "mqtt/session.hpp"
+
+#include "net/poll_client.hpp"
+#include "net/transport.hpp"
+
+#if THINGWELL_HAS_POSIX
+#  include "net/posix_tcp.hpp"
+#endif
+
+#if THINGWELL_WITH_ASIO
+#  include "net/asio_client.hpp"
+#  include "net/asio_tcp.hpp"
+#endif
