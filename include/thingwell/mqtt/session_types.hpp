@@ -24,7 +24,8 @@ using token = std::uint32_t;
 // What happens to the broker-side session across connections.
 enum class session_mode : std::uint8_t {
   clean,              // clean start on every connection: nothing survives a disconnect on the broker
-  resume_if_present,  // clean start once at start(), then resume after network blips
+  resume_if_present,  // clean start once at start(), then resume after network blips (MQTT 3.1.1:
+                      // resume from the first connection, the only way 3.1.1 keeps a session)
   always_resume,      // never clean start: resume a session that survived a device restart too
 };
 
@@ -199,8 +200,7 @@ class session_observer {
   // MQTT 5 enhanced authentication: the broker's AUTH (continue) and the data to answer with.
   virtual std::optional<bytes_view> on_auth_challenge(const auth&) { return std::nullopt; }
 
- protected:
-  ~session_observer() = default;
+  virtual ~session_observer() = default;
 };
 
 // Counters and gauges of one session.
