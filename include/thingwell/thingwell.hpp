@@ -27,7 +27,16 @@
 #  include "net/posix_tcp.hpp"
 #endif
 
+#if THINGWELL_WITH_WOLFSSL
+#  include "net/tls.hpp"
+#  include "net/tls_config.hpp"
+#  include "net/tls_wolfssl.hpp"
+#endif
+
 #if THINGWELL_WITH_ASIO
 #  include "net/asio_client.hpp"
 #  include "net/asio_tcp.hpp"
+#  if THINGWELL_WITH_WOLFSSL
+#    include "net/asio_tls.hpp"
+#  endif
 #endif

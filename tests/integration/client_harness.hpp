@@ -64,8 +64,8 @@ inline mqtt::session_limits test_limits() {
 }
 
 // Polls every client until `done()` holds or `timeout` passes; returns done().
-template <class Done>
-bool run_until(std::initializer_list<test_client*> clients, Done done,
+template <class Client, class Done>
+bool run_until(std::initializer_list<Client*> clients, Done done,
                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   system_clock clock;
   const time_point give_up = clock.now() + duration{timeout.count()};
@@ -73,7 +73,7 @@ bool run_until(std::initializer_list<test_client*> clients, Done done,
     const time_point now = clock.now();
     if (now >= give_up) return false;
     time_point next = give_up;
-    for (test_client* c : clients) next = std::min(next, c->poll(now));
+    for (Client* c : clients) next = std::min(next, c->poll(now));
     // Short sleeps: several clients share one thread, so none may block the others for long.
     const time_point wake = std::min(next, clock.now() + duration{5});
     (*clients.begin())->wait(clock.now(), wake);

@@ -372,10 +372,8 @@ class asio_client {
         break;
       case mqtt::transport_request::none: break;
     }
-    if (conn_ && !conn_->closed && !conn_->opening) {
-      start_write(t);
-      start_read();
-    }
+    if (conn_ && !conn_->closed && !conn_->opening) start_write(t);
+    if (conn_ && !conn_->closed && !conn_->opening) start_read();
     arm_timer();
     // A retired callback may be the one running right now (unsubscribe from inside a handler): free
     // them only outside message delivery.
