@@ -105,6 +105,21 @@ inline constexpr std::string_view alpn_for_port(std::uint16_t port, aws_applicat
   return app == aws_application::mqtt ? std::string_view{"x-amzn-mqtt-ca"} : std::string_view{"x-amzn-http-ca"};
 }
 
+// The usual device setup for one broker endpoint: the host name is both SNI and the name the server
+// certificate must carry, and ALPN is what AWS IoT Core requires on that port (x-amzn-mqtt-ca on 443
+// for MQTT with X.509, none on 8883).
+inline tls_config device_tls_config(std::string host, std::uint16_t port, certificate_source trust_anchor,
+                                    certificate_source certificate, key_source key,
+                                    aws_application app = aws_application::mqtt) {
+  tls_config t;
+  t.server_name = std::move(host);
+  t.trust_anchors.push_back(std::move(trust_anchor));
+  t.client_certificate.push_back(std::move(certificate));
+  t.client_key = std::move(key);
+  if (const std::string_view alpn = alpn_for_port(port, app); !alpn.empty()) t.alpn.emplace_back(alpn);
+  return t;
+}
+
 // Which part of a tls_config could not be used, for a log line that names the culprit.
 enum class tls_config_item : std::uint8_t {
   none,
