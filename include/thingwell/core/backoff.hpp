@@ -19,7 +19,7 @@ enum class jitter : std::uint8_t {
   none,          // base · 2ⁿ, capped
   full,          // uniform in [0, min(cap, base · 2ⁿ)] — the widest spread, AWS's recommendation
   equal,         // half fixed, half random: [t/2, t] with t = min(cap, base · 2ⁿ)
-  decorrelated,  // uniform in [base, min(cap, 3 · previous)]
+  decorrelated,  // uniform in [base, min(cap, 3 · previous)], previous = base before the first delay
 };
 
 struct backoff_config {
@@ -61,7 +61,11 @@ class backoff {
         break;
       }
       case jitter::decorrelated: {
-        const std::int64_t upper = std::min(cap, std::max(base, previous_ * 3));
+        // The sequence starts as if the previous delay had been `base`, so the very first delay is
+        // already spread over [base, 3 · base]; starting from 0 would send a whole fleet back at
+        // exactly `base`. Comparing with cap / 3 keeps the product representable for any cap.
+        const std::int64_t previous = std::max(previous_, base);
+        const std::int64_t upper = previous > cap / 3 ? cap : std::min(cap, previous * 3);
         delay = base + static_cast<std::int64_t>(uniform_up_to(random, static_cast<std::uint64_t>(upper - base)));
         break;
       }
@@ -85,11 +89,16 @@ class backoff {
   }
 
  private:
-  // min(cap, base · 2^attempt) without overflow.
+  // min(cap, base · 2^attempt) without overflow (0 <= base <= cap). Doubling stops once it would pass
+  // the cap, which also bounds the loop by the 63 doublings an int64 allows, whatever the attempt count.
   std::int64_t ceiling(std::int64_t base, std::int64_t cap) const noexcept {
+    if (base == 0) return 0;
     std::int64_t t = base;
-    for (std::uint32_t i = 0; i < attempt_ && t < cap; ++i) t *= 2;
-    return std::min(t, cap);
+    for (std::uint32_t i = 0; i < attempt_; ++i) {
+      if (t > cap / 2) return cap;  // t · 2 would pass the cap, and might not even be representable
+      t *= 2;
+    }
+    return t;
   }
 
   backoff_config config_{};

@@ -60,7 +60,10 @@ static_assert(random_source<xoshiro128>);
 template <random_source R>
 std::uint64_t uniform_up_to(R& r, std::uint64_t bound) noexcept {
   if (bound == 0) return 0;
-  const std::uint64_t x = (std::uint64_t{r.next_u32()} << 32) | r.next_u32();
+  // Two statements: the operands of `|` are unsequenced, so one expression would let each compiler pick
+  // which draw becomes the high word, and the same seed would jitter differently per build.
+  const std::uint64_t high = r.next_u32();
+  const std::uint64_t x = (high << 32) | r.next_u32();
   return bound == UINT64_MAX ? x : x % (bound + 1);
 }
 

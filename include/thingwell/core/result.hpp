@@ -42,7 +42,10 @@ class [[nodiscard]] result {
   result(std::error_code ec) noexcept : error_(ec), has_value_(false) { THINGWELL_ASSERT(ec); }
   result(errc e) noexcept : result(make_error_code(e)) {}
 
+  // Constrained so that std::is_copy_constructible (and std::optional, std::variant, containers) see a
+  // result of a move-only T as move-only instead of failing deep inside an instantiation.
   result(const result& other) noexcept(std::is_nothrow_copy_constructible_v<T>)
+    requires std::is_copy_constructible_v<T>
       : error_(other.error_), has_value_(other.has_value_) {
     if (has_value_) ::new (static_cast<void*>(&value_)) T(other.value_);
   }
@@ -50,7 +53,9 @@ class [[nodiscard]] result {
       : error_(other.error_), has_value_(other.has_value_) {
     if (has_value_) ::new (static_cast<void*>(&value_)) T(std::move(other.value_));
   }
-  result& operator=(const result& other) {
+  result& operator=(const result& other)
+    requires std::is_copy_constructible_v<T>
+  {
     if (this != &other) {
       destroy();
       error_ = other.error_;
@@ -124,10 +129,11 @@ inline result<void> success() noexcept { return {}; }
 
 }  // namespace thingwell
 
-// Propagates an error from an expression that yields result<...> or std::error_code.
+// Propagates an error from an expression that yields result<...> or std::error_code. The expression is
+// bound by reference, so a named result (even of a move-only type) is inspected, not copied.
 #define THINGWELL_TRY(expr)                                                \
   do {                                                                     \
-    if (auto thingwell_try_r_ = (expr); ::thingwell::detail::failed(thingwell_try_r_)) [[unlikely]] \
+    if (auto&& thingwell_try_r_ = (expr); ::thingwell::detail::failed(thingwell_try_r_)) [[unlikely]] \
       return ::thingwell::detail::error_of(thingwell_try_r_);              \
   } while (0)
 

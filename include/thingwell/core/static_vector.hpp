@@ -63,6 +63,7 @@ class bounded_vector {
     data_[--size_].~T();
   }
   iterator erase(const_iterator pos) noexcept {
+    THINGWELL_ASSERT(pos >= data_ && pos < data_ + size_);
     T* p = data_ + (pos - data_);
     for (T* q = p; q + 1 != end(); ++q) *q = std::move(*(q + 1));
     pop_back();
@@ -80,6 +81,12 @@ class bounded_vector {
     clear();
     for (const T& v : other) (void)emplace_back(v);
   }
+  // Elements move one by one (the storage is inline, so there is no buffer to steal); `other` keeps
+  // its size with moved-from elements, as std::vector's moved-from elements would be.
+  void move_from(bounded_vector& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    clear();
+    for (T& v : other) (void)emplace_back(std::move(v));
+  }
 
  private:
   T* data_;
@@ -93,12 +100,28 @@ class static_vector final : public bounded_vector<T> {
 
  public:
   static_vector() noexcept : bounded_vector<T>(reinterpret_cast<T*>(storage_), N) {}
+  // More than N initialisers is a programming error; release builds keep the first N.
   static_vector(std::initializer_list<T> init) : static_vector() {
+    THINGWELL_ASSERT(init.size() <= N);
     for (const T& v : init) (void)this->emplace_back(v);
   }
-  static_vector(const static_vector& other) : static_vector() { this->copy_from(other); }
-  static_vector& operator=(const static_vector& other) {
+  // Copies are constrained so that a static_vector of a move-only type reports itself as move-only.
+  static_vector(const static_vector& other)
+    requires std::is_copy_constructible_v<T>
+      : static_vector() {
+    this->copy_from(other);
+  }
+  static_vector(static_vector&& other) noexcept(std::is_nothrow_move_constructible_v<T>) : static_vector() {
+    this->move_from(other);
+  }
+  static_vector& operator=(const static_vector& other)
+    requires std::is_copy_constructible_v<T>
+  {
     if (this != &other) this->copy_from(other);
+    return *this;
+  }
+  static_vector& operator=(static_vector&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &other) this->move_from(other);
     return *this;
   }
   ~static_vector() { this->clear(); }

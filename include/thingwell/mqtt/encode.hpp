@@ -35,11 +35,7 @@ constexpr std::uint32_t block_with_prefix(std::uint32_t block) noexcept {
   return static_cast<std::uint32_t>(varint_size(block)) + block;
 }
 
-inline bool has_properties(const properties& p) noexcept {
-  bool any = false;
-  for_each_property(p, [&](property_id, const auto&) { any = true; });
-  return any;
-}
+inline bool has_properties(const properties& p) noexcept { return !no_properties(p); }
 
 // MQTT 3.1.1 has no properties; MQTT 5 validates them for the packet.
 inline std::error_code measure_properties(const properties& p, protocol_version v, property_context ctx,
@@ -358,8 +354,14 @@ result<measured> measure_reason_only(const P& p, protocol_version v) noexcept {
   }
   if (!is_allowed(p.reason, P::type)) return errc::bad_reason_code;
   if (auto ec = measure_properties(p.props, v, context_of(P::type), m.props)) return ec;
-  if (m.props != 0) m.remaining = 1 + block_with_prefix(m.props);
-  else m.remaining = p.reason == reason_code::success ? 0 : 1;
+  if (m.props != 0) {
+    // A block near the Variable Byte Integer limit leaves no room for the reason code and its prefix.
+    auto total = checked_total(1ull + block_with_prefix(m.props));
+    if (!total) return total.error();
+    m.remaining = *total;
+  } else {
+    m.remaining = p.reason == reason_code::success ? 0 : 1;
+  }
   return m;
 }
 

@@ -251,7 +251,9 @@ constexpr void for_each_property(const properties& p, F&& f) {
   if (p.content_type) f(id::content_type, *p.content_type);
   if (p.response_topic) f(id::response_topic, *p.response_topic);
   if (p.correlation_data) f(id::correlation_data, *p.correlation_data);
-  for (std::uint32_t v : p.subscription_identifiers) f(id::subscription_identifier, varint_value{v});
+  // The lists are tested first: even an empty list's iterators cost more than the test.
+  if (!p.subscription_identifiers.empty())
+    for (std::uint32_t v : p.subscription_identifiers) f(id::subscription_identifier, varint_value{v});
   if (p.session_expiry_interval) f(id::session_expiry_interval, *p.session_expiry_interval);
   if (p.assigned_client_identifier) f(id::assigned_client_identifier, *p.assigned_client_identifier);
   if (p.server_keep_alive) f(id::server_keep_alive, *p.server_keep_alive);
@@ -268,7 +270,8 @@ constexpr void for_each_property(const properties& p, F&& f) {
   if (p.topic_alias) f(id::topic_alias, *p.topic_alias);
   if (p.maximum_qos) f(id::maximum_qos, *p.maximum_qos);
   if (p.retain_available) f(id::retain_available, *p.retain_available);
-  for (const user_property& up : p.user_properties) f(id::user_property, up);
+  if (!p.user_properties.empty())
+    for (const user_property& up : p.user_properties) f(id::user_property, up);
   if (p.maximum_packet_size) f(id::maximum_packet_size, *p.maximum_packet_size);
   if (p.wildcard_subscription_available) f(id::wildcard_subscription_available, *p.wildcard_subscription_available);
   if (p.subscription_identifier_available)
@@ -277,6 +280,8 @@ constexpr void for_each_property(const properties& p, F&& f) {
 }
 
 // Value rules beyond the type (MQTT 5 §3.x): flags are 0 or 1; several values may not be 0.
+// MQTT 5 calls a value outside these rules a Protocol Error (0x82), not a Malformed Packet; a Topic
+// Alias of 0 is reported as Topic Alias invalid (0x94), see value_error().
 inline bool value_is_valid(property_id id, std::uint32_t v) noexcept {
   switch (id) {
     case property_id::payload_format_indicator:
@@ -297,8 +302,28 @@ inline bool value_is_valid(property_id id, std::uint32_t v) noexcept {
 
 inline bool text_is_valid(std::string_view s) noexcept { return s.size() <= max_field_length && is_valid_utf8(s); }
 
+// The error for a value that value_is_valid() refuses. `received`: the value came from the peer, where
+// the reason code sent back matters (Protocol Error); otherwise the caller asked to encode it.
+inline errc value_error(property_id id, bool received) noexcept {
+  if (id == property_id::topic_alias) return errc::topic_alias_invalid;
+  return received ? errc::protocol_error : errc::bad_property;
+}
+
+// True when no property is set: most packets carry none, and this test is far cheaper than a walk.
+inline bool no_properties(const properties& p) noexcept {
+  return !(p.payload_format_indicator || p.message_expiry_interval || p.content_type || p.response_topic ||
+           p.correlation_data || !p.subscription_identifiers.empty() || p.session_expiry_interval ||
+           p.assigned_client_identifier || p.server_keep_alive || p.authentication_method || p.authentication_data ||
+           p.request_problem_information || p.will_delay_interval || p.request_response_information ||
+           p.response_information || p.server_reference || p.reason_string || p.receive_maximum ||
+           p.topic_alias_maximum || p.topic_alias || p.maximum_qos || p.retain_available ||
+           !p.user_properties.empty() || p.maximum_packet_size || p.wildcard_subscription_available ||
+           p.subscription_identifier_available || p.shared_subscription_available);
+}
+
 // Size of the property block without its length prefix; validates every property for `context`.
 inline result<std::uint32_t> property_block_size(const properties& p, property_context context) noexcept {
+  if (no_properties(p)) return std::uint32_t{0};
   std::uint64_t size = 0;
   std::error_code error;
   bool seen_subscription_id = false;
@@ -311,17 +336,17 @@ inline result<std::uint32_t> property_block_size(const properties& p, property_c
     }
     size += 1;  // every identifier in use is below 128: a one-byte Variable Byte Integer
     if constexpr (std::is_same_v<T, std::uint8_t>) {
-      if (!value_is_valid(id, value)) error = errc::bad_property;
+      if (!value_is_valid(id, value)) error = value_error(id, false);
       size += 1;
     } else if constexpr (std::is_same_v<T, std::uint16_t>) {
-      if (!value_is_valid(id, value)) error = errc::bad_property;
+      if (!value_is_valid(id, value)) error = value_error(id, false);
       size += 2;
     } else if constexpr (std::is_same_v<T, std::uint32_t>) {
-      if (!value_is_valid(id, value)) error = errc::bad_property;
+      if (!value_is_valid(id, value)) error = value_error(id, false);
       size += 4;
     } else if constexpr (std::is_same_v<T, varint_value>) {
       // SUBSCRIBE carries at most one identifier; a PUBLISH from a broker may carry several.
-      if (!value_is_valid(id, value.value)) error = errc::bad_property;
+      if (!value_is_valid(id, value.value)) error = value_error(id, false);
       else if (seen_subscription_id && context != context_of(packet_type::publish)) error = errc::duplicate_property;
       seen_subscription_id = true;
       size += varint_size(value.value);
@@ -347,6 +372,7 @@ inline result<std::uint32_t> property_block_size(const properties& p, property_c
 // Writes a block already validated by property_block_size.
 inline void write_property_block(byte_writer& w, const properties& p, std::uint32_t block_size) noexcept {
   write_varint(w, block_size);
+  if (block_size == 0) return;
   for_each_property(p, [&](property_id id, const auto& value) {
     using T = std::remove_cvref_t<decltype(value)>;
     w.u8(static_cast<std::uint8_t>(id));
@@ -369,11 +395,24 @@ inline void write_property_block(byte_writer& w, const properties& p, std::uint3
   });
 }
 
+// Reads a Variable Byte Integer field: errc::truncated when the input ends inside it, errc::bad_varint
+// when it is longer than four bytes or not minimal.
+inline std::error_code read_varint_field(byte_reader& r, std::uint32_t& value) noexcept {
+  std::size_t size = 0;
+  switch (read_varint(r.rest(), value, size)) {
+    case varint_status::ok: break;
+    case varint_status::need_more: return errc::truncated;
+    case varint_status::malformed: return errc::bad_varint;
+  }
+  (void)r.skip(size);
+  return {};
+}
+
 // Reads a property block (length prefix included) for `context` into `out`, validating identifiers,
 // duplicates, value ranges and strings. Repeatable properties become lists over the block's bytes.
 inline std::error_code read_property_block(byte_reader& r, property_context context, properties& out) noexcept {
   std::uint32_t length = 0;
-  if (!read_varint(r, length)) return r.remaining() == 0 ? errc::truncated : errc::bad_varint;
+  if (auto ec = read_varint_field(r, length)) return ec;
   bytes_view block;
   if (!r.take(length, block)) return errc::truncated;
 
@@ -383,7 +422,7 @@ inline std::error_code read_property_block(byte_reader& r, property_context cont
   std::size_t subscription_id_count = 0;
   while (!b.empty()) {
     std::uint32_t raw_id = 0;
-    if (!read_varint(b, raw_id)) return errc::bad_varint;
+    if (auto ec = read_varint_field(b, raw_id)) return ec;
     const property_info info = raw_id < 64 ? info_of(static_cast<std::uint8_t>(raw_id)) : property_info{};
     if (info.kind == property_kind::none) return errc::bad_property;
     if ((info.allowed & context) == 0) return errc::property_not_allowed;
@@ -401,19 +440,19 @@ inline std::error_code read_property_block(byte_reader& r, property_context cont
     switch (info.kind) {
       case property_kind::byte:
         if (!b.u8(u8)) return errc::truncated;
-        if (!value_is_valid(id, u8)) return errc::bad_property;
+        if (!value_is_valid(id, u8)) return value_error(id, true);
         break;
       case property_kind::u16:
         if (!b.u16(u16)) return errc::truncated;
-        if (!value_is_valid(id, u16)) return errc::bad_property;
+        if (!value_is_valid(id, u16)) return value_error(id, true);
         break;
       case property_kind::u32:
         if (!b.u32(u32)) return errc::truncated;
-        if (!value_is_valid(id, u32)) return errc::bad_property;
+        if (!value_is_valid(id, u32)) return value_error(id, true);
         break;
       case property_kind::varint:
-        if (!read_varint(b, u32)) return b.empty() ? errc::truncated : errc::bad_varint;
-        if (!value_is_valid(id, u32)) return errc::bad_property;
+        if (auto ec = read_varint_field(b, u32)) return ec;
+        if (!value_is_valid(id, u32)) return value_error(id, true);
         ++subscription_id_count;
         continue;
       case property_kind::string:

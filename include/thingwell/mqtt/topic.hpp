@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "../core/error.hpp"
@@ -14,8 +16,31 @@ namespace thingwell::mqtt {
 inline std::error_code validate_topic_name(std::string_view topic) noexcept {
   if (topic.empty()) return errc::bad_topic_name;
   if (topic.size() > max_field_length) return errc::string_too_long;
-  if (topic.find_first_of("+#") != std::string_view::npos) return errc::bad_topic_name;
-  if (!is_valid_utf8(topic)) return errc::bad_utf8;
+  // This runs on every PUBLISH in both directions, and real topics are short ASCII: eight bytes at a
+  // time look for '+', '#', U+0000 and any non-ASCII byte; only a chunk with one is looked at closely.
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  const auto has_zero = [](std::uint64_t v) { return ((v - ones) & ~v & highs) != 0; };
+  const char* p = topic.data();
+  std::size_t left = topic.size();
+  bool plain = true;
+  while (left >= 8 && plain) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    plain = (v & highs) == 0 && !has_zero(v) && !has_zero(v ^ (ones * '+')) && !has_zero(v ^ (ones * '#'));
+    if (plain) {
+      p += 8;
+      left -= 8;
+    }
+  }
+  bool ascii = true;
+  for (; left != 0; ++p, --left) {
+    const auto b = static_cast<unsigned char>(*p);
+    if (b == '+' || b == '#') return errc::bad_topic_name;
+    if (b == 0) return errc::bad_utf8;
+    ascii &= b < 0x80;
+  }
+  if (!ascii && !is_valid_utf8(topic)) return errc::bad_utf8;
   return {};
 }
 
