@@ -30,7 +30,9 @@ class inplace_function<R(Args...), Capacity> {
     static_assert(sizeof(stored) <= Capacity,
                   "callable too large for this inplace_function: capture less (e.g. a pointer to a struct)");
     static_assert(alignof(stored) <= alignof(std::max_align_t), "over-aligned callable");
-    static_assert(std::is_nothrow_move_constructible_v<stored>, "callable must be nothrow movable");
+    // Moving happens inside noexcept code: a callable whose move could throw (some library wrappers
+    // are not marked noexcept although they never throw) would terminate rather than leak.
+    static_assert(std::is_move_constructible_v<stored>, "callable must be movable");
     ::new (static_cast<void*>(storage_)) stored(std::forward<F>(f));
     invoke_ = [](void* self, Args... args) -> R { return (*static_cast<stored*>(self))(std::forward<Args>(args)...); };
     manage_ = [](void* self, void* to) noexcept {

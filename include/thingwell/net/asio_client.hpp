@@ -18,6 +18,8 @@
 #if THINGWELL_WITH_ASIO
 
 #include <asio/async_result.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/io_context.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -38,6 +40,8 @@
 #include "../mqtt/session.hpp"
 #include "asio_tcp.hpp"
 #include "completion.hpp"
+#include "handler_memory.hpp"
+#include "pending_table.hpp"
 
 namespace thingwell::net {
 
@@ -66,22 +70,24 @@ struct client_options {
   duration connect_timeout{10000};
   bool auto_reconnect = true;
   bool queue_qos0_offline = false;
+  bool auto_topic_aliases = true;  // MQTT 5: shorter packets for repeated topics, a little more CPU
   mqtt::session_limits memory{};
 };
 
 template <class Stream = asio_tcp>
 class asio_client {
  public:
-  using executor_type = asio::strand<asio::any_io_executor>;
+  // A strand, type-erased. Over an io_context it is a strand of the io_context's own executor, which
+  // fits any_io_executor's small buffer: starting an operation then never allocates.
+  using executor_type = asio::any_io_executor;
   using message = mqtt::publish;
   using message_callback = std::function<void(const message&)>;
 
   template <class... StreamArgs>
   asio_client(asio::any_io_executor ex, client_options options, StreamArgs&&... stream_args)
-      : strand_(asio::make_strand(ex)), options_(std::move(options)), timer_(strand_),
+      : strand_(make_strand_for(ex)), options_(std::move(options)), timer_(strand_),
         stream_factory_([this, args = std::make_tuple(std::forward<StreamArgs>(stream_args)...)]() {
-          return std::apply([this](const auto&... a) { return std::make_unique<Stream>(asio::any_io_executor(strand_), a...); },
-                            args);
+          return std::apply([this](const auto&... a) { return std::make_unique<Stream>(strand_, a...); }, args);
         }),
         bridge_(*this), session_(make_session_config(), bridge_, options_.memory) {}
 
@@ -129,7 +135,7 @@ class asio_client {
   auto async_publish(std::string_view topic, bytes_view payload, mqtt::publish_options options, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
         [this, topic, payload, options = std::move(options)](auto handler) mutable {
-          if (strand_.running_in_this_thread()) {
+          if (on_strand()) {
             do_publish(topic, payload, options, std::move(handler));
             return;
           }
@@ -167,8 +173,8 @@ class asio_client {
               return;
             }
             callback_for_[filter] = it;
-            pending_.emplace(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
-            pump();
+            pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+            request_pump();
           });
         },
         token);
@@ -191,10 +197,10 @@ class asio_client {
               c.complete({}, done->second);
               early_done_.erase(done);
             } else {
-              pending_.emplace(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+              pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
             }
             release_callback(filter);
-            pump();
+            request_pump();
           });
         },
         token);
@@ -273,6 +279,18 @@ class asio_client {
     asio_client& client;
   };
 
+  static asio::any_io_executor make_strand_for(const asio::any_io_executor& ex) {
+    if (const auto* io = ex.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+    return asio::make_strand(ex);
+  }
+
+  bool on_strand() const noexcept {
+    using io_strand = asio::strand<asio::io_context::executor_type>;
+    if (const auto* s = strand_.target<io_strand>()) return s->running_in_this_thread();
+    if (const auto* s = strand_.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
+    return false;
+  }
+
   mqtt::session_config make_session_config() {
     mqtt::session_config c;
     c.version = options_.version;
@@ -298,6 +316,7 @@ class asio_client {
     if (options_.fatal_reconnect) c.fatal_reconnect = *options_.fatal_reconnect;
     c.auto_reconnect = options_.auto_reconnect;
     c.queue_qos0_offline = options_.queue_qos0_offline;
+    c.auto_topic_aliases = options_.auto_topic_aliases;
     return c;
   }
 
@@ -311,18 +330,43 @@ class asio_client {
       c.complete(r.error());
       return;
     }
-    if (options.qos == mqtt::qos::at_most_once) c.complete({});
-    else pending_.emplace(*r, std::move(c));
-    pump();
+    if (options.qos == mqtt::qos::at_most_once) finish_later(std::move(c), {}, mqtt::reason_code::success);
+    else pending_.insert(*r, std::move(c));
+    request_pump();
   }
 
+  // Completions found while processing input are run together in one later turn of the strand:
+  // one post per batch instead of one per acknowledgement.
   bool complete(mqtt::token t, std::error_code ec, mqtt::reason_code rc) {
-    auto it = pending_.find(t);
-    if (it == pending_.end()) return false;
-    detail::completion c = std::move(it->second);
-    pending_.erase(it);
-    c.complete(ec, rc);
+    detail::completion c;
+    if (!pending_.take(t, c)) return false;
+    finish_later(std::move(c), ec, rc);
     return true;
+  }
+
+  void finish_later(detail::completion c, std::error_code ec, mqtt::reason_code rc) {
+    finished_.push_back({std::move(c), ec, rc});
+    if (!finish_posted_) {
+      finish_posted_ = true;
+      asio::post(strand_, [this] { run_finished(); });
+    }
+  }
+
+  void run_finished() {
+    finish_posted_ = false;
+    std::swap(finished_, running_);  // both keep their capacity: no allocation in steady state
+    for (auto& f : running_) f.handler.complete_on(strand_, f.error, f.reason);
+    running_.clear();
+  }
+
+  // Operations started in one turn of the strand share one write: the pump runs once, at the end.
+  void request_pump() {
+    if (pump_requested_) return;
+    pump_requested_ = true;
+    asio::post(strand_, [this] {
+      pump_requested_ = false;
+      pump();
+    });
   }
 
   void finish_connect_waiters(std::error_code ec) {
@@ -336,9 +380,7 @@ class asio_client {
     stop_waiters_.clear();
     for (auto& w : waiters) w.complete({});
     // Operations still waiting for an acknowledgement will not get one from this connection.
-    auto pending = std::move(pending_);
-    pending_.clear();
-    for (auto& [t, c] : pending) c.complete(make_error_code(errc::cancelled), mqtt::reason_code::unspecified_error);
+    pending_.drain([](detail::completion& c) { c.complete(make_error_code(errc::cancelled), mqtt::reason_code::unspecified_error); });
   }
 
   void release_callback(const std::string& filter) {
@@ -354,6 +396,8 @@ class asio_client {
   // find `closed` set and do nothing.
   struct connection {
     std::unique_ptr<Stream> stream;
+    detail::handler_memory read_memory;
+    detail::handler_memory write_memory;
     bool opening = false;
     bool writing = false;
     bool reading = false;
@@ -385,19 +429,18 @@ class asio_client {
     conn_->stream = stream_factory_();
     conn_->opening = true;
     auto c = conn_;
+    // Stream handlers run on the strand: the stream was made with it.
     c->stream->async_open(options_.host, options_.port, [this, c](std::error_code ec) {
-      asio::dispatch(strand_, [this, c, ec] {
-        if (c->closed) return;
-        c->opening = false;
-        if (ec) {
-          c->closed = true;
-          c->stream->close();
-          session_.transport_closed(ec, now());
-        } else {
-          session_.transport_opened(now());
-        }
-        pump();
-      });
+      if (c->closed) return;
+      c->opening = false;
+      if (ec) {
+        c->closed = true;
+        c->stream->close();
+        session_.transport_closed(ec, now());
+      } else {
+        session_.transport_opened(now());
+      }
+      pump();
     });
   }
 
@@ -423,15 +466,14 @@ class asio_client {
     if (out.empty()) return;
     conn_->writing = true;
     auto c = conn_;
-    c->stream->async_write(out, [this, c](std::error_code ec, std::size_t n) {
-      asio::dispatch(strand_, [this, c, ec, n] {
-        c->writing = false;
-        if (c->closed) return;
-        if (ec) return lost(c, ec), pump();
-        session_.output_sent(n, now());
-        pump();
-      });
-    });
+    auto alloc = detail::handler_allocator<void>(c->write_memory);
+    c->stream->async_write(out, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->writing = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      session_.output_sent(n, now());
+      pump();
+    }));
   }
 
   void start_read() {
@@ -440,17 +482,16 @@ class asio_client {
     if (space.empty()) return;  // back-pressure: resumes once output drains
     conn_->reading = true;
     auto c = conn_;
-    c->stream->async_read_some(space, [this, c](std::error_code ec, std::size_t n) {
-      asio::dispatch(strand_, [this, c, ec, n] {
-        c->reading = false;
-        if (c->closed) return;
-        if (ec) return lost(c, ec), pump();
-        ++delivering_;
-        session_.input_received(n, now());
-        --delivering_;
-        pump();
-      });
-    });
+    auto alloc = detail::handler_allocator<void>(c->read_memory);
+    c->stream->async_read_some(space, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->reading = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      ++delivering_;
+      session_.input_received(n, now());
+      --delivering_;
+      pump();
+    }));
   }
 
   void arm_timer() {
@@ -485,10 +526,19 @@ class asio_client {
   std::list<message_callback> retired_callbacks_;
   int delivering_ = 0;
   std::unordered_map<std::string, typename std::list<message_callback>::iterator> callback_for_;
-  std::unordered_map<mqtt::token, detail::completion> pending_;
+  detail::pending_table<detail::completion> pending_;
   std::unordered_map<mqtt::token, mqtt::reason_code> early_done_;
   std::vector<detail::completion> connect_waiters_;
   std::vector<detail::completion> stop_waiters_;
+  bool pump_requested_ = false;
+  struct finished_operation {
+    detail::completion handler;
+    std::error_code error;
+    mqtt::reason_code reason;
+  };
+  std::vector<finished_operation> finished_;
+  std::vector<finished_operation> running_;
+  bool finish_posted_ = false;
   mqtt::session session_;
 };
 

@@ -9,6 +9,8 @@
 
 #if THINGWELL_WITH_ASIO
 
+#include <asio/associated_allocator.hpp>
+#include <asio/bind_allocator.hpp>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -68,21 +70,24 @@ class asio_raw_tcp {
   }
 
   // handler(std::error_code, std::size_t): all of `data` is written unless an error is reported.
+  // The caller's handler allocator (if any) serves the operation's state too.
   template <class Handler>
   void async_write(bytes_view data, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
     asio::async_write(socket_, asio::buffer(data.data(), data.size()),
-                      [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                      asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
                         h(detail::from_asio(ec), n);
-                      });
+                      }));
   }
 
   // handler(std::error_code, std::size_t)
   template <class Handler>
   void async_read_some(mutable_bytes space, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
     socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                            [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                            asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
                               h(detail::from_asio(ec), n);
-                            });
+                            }));
   }
 
   // Cancels everything pending; their handlers see errc::cancelled.

@@ -28,9 +28,9 @@
 namespace thingwell::net {
 
 class asio_tls {
-  // Captures of the Asio client's handlers: its `this` and a shared_ptr to the connection.
-  using open_function = inplace_function<void(std::error_code), 6 * sizeof(void*)>;
-  using io_function = inplace_function<void(std::error_code, std::size_t), 6 * sizeof(void*)>;
+  // The Asio client's handlers: its `this`, a shared_ptr to the connection and an allocator.
+  using open_function = inplace_function<void(std::error_code), 8 * sizeof(void*)>;
+  using io_function = inplace_function<void(std::error_code, std::size_t), 8 * sizeof(void*)>;
 
  public:
   using executor_type = asio::any_io_executor;

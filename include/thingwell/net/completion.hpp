@@ -11,6 +11,7 @@
 
 #if THINGWELL_WITH_ASIO
 
+#include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/post.hpp>
 
@@ -58,13 +59,13 @@ class completion {
 
   // Posts the handler with the outcome; the completion is empty afterwards.
   void complete(std::error_code ec, mqtt::reason_code rc = mqtt::reason_code::success) {
-    if (ops_ == nullptr) return;
-    const ops* o = ops_;
-    void* t = target_;
-    const bool was_inline = inline_;
-    ops_ = nullptr;
-    target_ = nullptr;
-    o->post(t, was_inline, ec, rc);
+    finish(ec, rc, nullptr);
+  }
+
+  // For code already running in a fresh turn on `here` (so no caller can be re-entered): a handler
+  // whose executor is `here` runs at once, any other is posted to its executor.
+  void complete_on(const asio::any_io_executor& here, std::error_code ec, mqtt::reason_code rc) {
+    finish(ec, rc, &here);
   }
 
   void reset() noexcept {
@@ -74,7 +75,8 @@ class completion {
   }
 
  private:
-  static constexpr std::size_t inline_size = 8 * sizeof(void*);
+  // Room for a callback with a few captures plus the strand it falls back to.
+  static constexpr std::size_t inline_size = 16 * sizeof(void*);
 
   template <class H, class Executor, class Adapt>
   struct bound {
@@ -83,17 +85,38 @@ class completion {
     Adapt adapt;
   };
 
+  void finish(std::error_code ec, mqtt::reason_code rc, const asio::any_io_executor* here) {
+    if (ops_ == nullptr) return;
+    const ops* o = ops_;
+    void* t = target_;
+    const bool was_inline = inline_;
+    ops_ = nullptr;
+    target_ = nullptr;
+    o->post(t, was_inline, ec, rc, here);
+  }
+
   struct ops {
-    void (*post)(void* target, bool is_inline, std::error_code, mqtt::reason_code);
+    void (*post)(void* target, bool is_inline, std::error_code, mqtt::reason_code, const asio::any_io_executor* here);
     void (*move)(void* from, void* to) noexcept;
     void (*destroy)(void* target, bool is_inline) noexcept;
   };
 
   template <class Stored>
-  static void post_impl(void* target, bool is_inline, std::error_code ec, mqtt::reason_code rc) {
+  static void post_impl(void* target, bool is_inline, std::error_code ec, mqtt::reason_code rc,
+                        const asio::any_io_executor* here) {
     auto* s = static_cast<Stored*>(target);
     auto ex = asio::get_associated_executor(s->handler, s->fallback);
     auto adapt = s->adapt;
+    // Only a handler that kept the default executor (the client's strand) can run here; futures,
+    // coroutines and explicitly bound handlers go to their own executor.
+    if constexpr (std::is_same_v<decltype(ex), asio::any_io_executor>) {
+      if (here != nullptr && ex == *here) {
+        auto h = std::move(s->handler);
+        destroy_impl<Stored>(target, is_inline);
+        adapt(h, ec, rc);
+        return;
+      }
+    }
     asio::post(ex, [h = std::move(s->handler), adapt, ec, rc]() mutable { adapt(h, ec, rc); });
     destroy_impl<Stored>(target, is_inline);
   }

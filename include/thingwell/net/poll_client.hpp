@@ -60,8 +60,9 @@ class poll_client {
   time_point poll(time_point now) noexcept {
     // A bounded number of rounds: each round that made progress may have enabled more (an ack
     // frees the window, a write frees room for reading).
+    bool progress = false;
     for (int round = 0; round < 64; ++round) {
-      bool progress = false;
+      progress = false;
       switch (session_.transport_wanted()) {
         case mqtt::transport_request::open: {
           auto r = transport_.open();
@@ -92,6 +93,9 @@ class poll_client {
       session_.poll(now);
       if (!progress) break;
     }
+    // Still moving when the round limit hit: there is more to do right away (on a slow MCU the
+    // acknowledgements are always already waiting), so the caller must not sleep.
+    if (progress) return now;
     return session_.next_deadline();
   }
 
