@@ -38,13 +38,13 @@ int main(int argc, char** argv) {
       return;
     }
     std::puts("connected");
-    client.async_subscribe("demo/greetings/#", on_message, {}, [&](std::error_code ec, mqtt::reason_code granted) {
-      if (ec) return (void)std::printf("subscribe failed: %s\n", ec.message().c_str());
+    client.async_subscribe("demo/greetings/#", on_message, {}, [&](std::error_code refused, mqtt::reason_code granted) {
+      if (refused) return (void)std::printf("subscribe failed: %s\n", refused.message().c_str());
       std::printf("subscribed, granted QoS %d\n", int(granted));
       for (int i = 1; i <= total; ++i) {
         const std::string text = "hello #" + std::to_string(i);
         client.async_publish("demo/greetings/callbacks", text, {.qos = mqtt::qos::at_least_once},
-                             [i](std::error_code ec) { std::printf("message %d %s\n", i, ec ? ec.message().c_str() : "acknowledged"); });
+                             [i](std::error_code lost) { std::printf("message %d %s\n", i, lost ? lost.message().c_str() : "acknowledged"); });
       }
     });
   });
