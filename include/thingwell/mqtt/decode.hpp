@@ -278,11 +278,13 @@ inline result<subscribe> decode_subscribe(bytes_view frame, protocol_version v) 
     std::uint8_t options = 0;
     if (!r.u8(options)) return errc::truncated;
     if (v == protocol_version::v311 ? (options & 0xFC) != 0 : (options & 0xC0) != 0)
-      return errc::bad_subscription_options;  // reserved bits [MQTT-3.8.3-5]
-    if ((options & 0x03) == 3) return errc::bad_qos;
-    if (((options >> 4) & 0x03) == 3) return errc::bad_subscription_options;
+      return errc::bad_subscription_options;  // reserved bits [MQTT-3.8.3-5], MQTT 3.1.1 [MQTT-3-8.3-4]
+    if ((options & 0x03) == 3)  // a Malformed Packet in MQTT 3.1.1, a Protocol Error in MQTT 5 (§3.8.3.1)
+      return v == protocol_version::v311 ? errc::bad_qos : errc::protocol_error;
+    // MQTT 5 §3.8.3.1: Retain Handling 3 and No Local on a shared subscription are Protocol Errors.
+    if (((options >> 4) & 0x03) == 3) return errc::protocol_error;
     if (auto ec = validate_topic_filter(filter)) return ec;
-    if ((options & 0x04) && !split_shared(filter).share_name.empty()) return errc::bad_subscription_options;
+    if ((options & 0x04) && !split_shared(filter).share_name.empty()) return errc::protocol_error;  // [MQTT-3.8.3-4]
     ++count;
   }
   if (count == 0) return errc::empty_payload;  // [MQTT-3.8.3-2]

@@ -67,7 +67,13 @@ class frame_reader {
       end_ -= begin_;
       begin_ = 0;
     }
-    if (needed_ > capacity_ && grow_ != nullptr) grow_(*this, needed_);
+    // A growable reader grows only when the packet being received has filled the storage, and at most
+    // doubles it: memory follows the bytes that actually arrived, so a peer that merely announces a
+    // large packet (up to the maximum packet size) gets nothing allocated.
+    if (needed_ > capacity_ && end_ == capacity_ && grow_ != nullptr) {
+      const std::size_t target = std::min({needed_, capacity_ * 2, std::size_t{max_packet_size_}});
+      if (target > capacity_) grow_(*this, target);
+    }
     return {data_ + end_, capacity_ - end_};
   }
 
@@ -119,7 +125,8 @@ class frame_reader {
   }
 
  protected:
-  using grow_function = void (*)(frame_reader&, std::size_t needed) noexcept;
+  // Reallocates the storage to `capacity` bytes, keeping its content.
+  using grow_function = void (*)(frame_reader&, std::size_t capacity) noexcept;
 
   frame_reader(byte* data, std::size_t capacity, std::uint32_t storage_limit, grow_function grow) noexcept
       : data_(data), capacity_(capacity), storage_limit_(storage_limit), max_packet_size_(storage_limit), grow_(grow) {}
@@ -168,11 +175,11 @@ class dynamic_frame_reader final : public frame_reader {
   }
 
  private:
-  static void grow(frame_reader& base, std::size_t needed) noexcept {
+  // frame_reader::prepare() doubles the capacity each time, which keeps the number of reallocations
+  // logarithmic in the largest packet.
+  static void grow(frame_reader& base, std::size_t capacity) noexcept {
     auto& self = static_cast<dynamic_frame_reader&>(base);
-    // Doubling keeps the number of reallocations logarithmic in the largest packet.
-    const std::size_t size = std::min<std::size_t>(std::max(needed, self.storage_.size() * 2), base.max_packet_size());
-    self.storage_.resize(std::max(size, needed));
+    self.storage_.resize(capacity);
     self.rebind(self.storage_.data(), self.storage_.size());
   }
 

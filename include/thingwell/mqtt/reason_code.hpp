@@ -238,8 +238,16 @@ inline std::error_code make_error_code(reason_code rc) noexcept {
 // (MQTT 5 §4.13): malformed input gives 0x81, a rule broken gives 0x82 or the specific code.
 inline reason_code disconnect_reason_for(std::error_code ec) noexcept {
   if (ec.category() == reason_category()) return static_cast<reason_code>(ec.value());
-  if (is_malformed(ec)) return reason_code::malformed_packet;
   if (ec.category() != thingwell_category()) return reason_code::unspecified_error;
+  switch (static_cast<errc>(ec.value())) {
+    // Detected while decoding, yet MQTT 5 calls them Protocol Errors, not Malformed Packets: "It is a
+    // Protocol Error to include <property> more than once" (§3.x.2.x) and "A SUBSCRIBE [UNSUBSCRIBE]
+    // packet with no Payload is a Protocol Error" (§3.8.3, §3.10.3).
+    case errc::duplicate_property:
+    case errc::empty_payload: return reason_code::protocol_error;
+    default: break;
+  }
+  if (is_malformed(ec)) return reason_code::malformed_packet;
   switch (static_cast<errc>(ec.value())) {
     case errc::packet_too_large: return reason_code::packet_too_large;
     case errc::topic_alias_invalid: return reason_code::topic_alias_invalid;
