@@ -118,7 +118,10 @@ TEST_CASE("is_malformed covers exactly the codec range 100..199 of the thingwell
     CHECK(tw::is_malformed(e) == (v >= 100 && v < 200));
   }
   CHECK(tw::is_malformed(errc::malformed_packet));
-  CHECK(tw::is_malformed(errc::empty_payload));
+  CHECK(tw::is_malformed(errc::bad_varint));
+  // MQTT 5 calls these Protocol Errors (0x82), not Malformed Packets.
+  CHECK_FALSE(tw::is_malformed(errc::empty_payload));
+  CHECK_FALSE(tw::is_malformed(errc::duplicate_property));
   CHECK_FALSE(tw::is_malformed(errc::protocol_error));
   CHECK_FALSE(tw::is_malformed(errc::closed));
   CHECK_FALSE(tw::is_malformed(std::error_code{}));

@@ -37,16 +37,16 @@ enum class errc : int {
   bad_utf8,                // ill-formed UTF-8, U+0000 or a surrogate
   bad_qos,                 // QoS 3, or QoS > 0 where none is allowed
   bad_property,            // unknown property identifier or ill-formed value
-  duplicate_property,
   property_not_allowed,    // the property is not valid in this packet
   bad_reason_code,         // a reason code this packet may not carry
   bad_connect_flags,
   bad_protocol_name,
   bad_subscription_options,
-  empty_payload,           // SUBSCRIBE / UNSUBSCRIBE without a topic filter
 
   // MQTT protocol rules (MQTT 5 reason 0x82 Protocol Error and friends)
   protocol_error = 200,
+  duplicate_property,      // "It is a Protocol Error to include ... more than once"
+  empty_payload,           // SUBSCRIBE / UNSUBSCRIBE without a topic filter
   unsupported_protocol_version,
   bad_topic_name,          // empty, wildcard or invalid topic name
   bad_topic_filter,        // wildcard not occupying a whole level, '#' not last, empty
