@@ -15,7 +15,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then generator=(-G Ninja); fi
 cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DTHINGWELL_BUILD_TESTS=OFF -DTHINGWELL_BUILD_EXAMPLES=ON >/dev/null
 cmake --build "$build" --parallel 2 --target example-poll_publish_subscribe example-asio_publish_subscribe \
-  example-asio_coroutines
+  example-asio_coroutines single-header-hello
 
 work="$(mktemp -d)"
 broker_pid=""
@@ -40,7 +40,7 @@ for _ in $(seq 50); do
 done
 
 status=0
-for example in poll_publish_subscribe asio_publish_subscribe asio_coroutines; do
+for example in poll_publish_subscribe asio_publish_subscribe asio_coroutines single_header/hello; do
   echo
   echo "── $example (mosquitto on 127.0.0.1:$port) ──"
   "$build/examples/$example" 127.0.0.1 "$port" || status=1
