@@ -540,16 +540,16 @@ enum class errc : int {
   bad_utf8,                // ill-formed UTF-8, U+0000 or a surrogate
   bad_qos,                 // QoS 3, or QoS > 0 where none is allowed
   bad_property,            // unknown property identifier or ill-formed value
-  duplicate_property,
   property_not_allowed,    // the property is not valid in this packet
   bad_reason_code,         // a reason code this packet may not carry
   bad_connect_flags,
   bad_protocol_name,
   bad_subscription_options,
-  empty_payload,           // SUBSCRIBE / UNSUBSCRIBE without a topic filter
 
   // MQTT protocol rules (MQTT 5 reason 0x82 Protocol Error and friends)
   protocol_error = 200,
+  duplicate_property,      // "It is a Protocol Error to include ... more than once"
+  empty_payload,           // SUBSCRIBE / UNSUBSCRIBE without a topic filter
   unsupported_protocol_version,
   bad_topic_name,          // empty, wildcard or invalid topic name
   bad_topic_filter,        // wildcard not occupying a whole level, '#' not last, empty
@@ -4554,10 +4554,12 @@ class session {
     switch (state_) {
       case connection_state::connected:
       case connection_state::ready:
-        emit_disconnected(disconnect_reason::user, {});
         flush_messages(now);  // what was published before stop() goes out before DISCONNECT
         (void)write_packet(disconnect{});
         begin_close(now, /*flush=*/true);
+        // Reported once the session is closing: a handler that calls stop() again finds nothing to do
+        // (reported first, it would recurse without end).
+        emit_disconnected(disconnect_reason::user, {});
         break;
       case connection_state::connecting:
       case connection_state::awaiting_connack:
@@ -4624,16 +4626,21 @@ class session {
     want_open_ = false;
     want_close_ = false;
     const connection_state was = state_;
+    // The events below are reported from `disconnecting`: the link is gone, and a handler that calls
+    // stop() only has to make the end final (from `connected` it would write a DISCONNECT and report
+    // a second disconnection).
     switch (was) {
       case connection_state::connecting:
       case connection_state::awaiting_connack: {
         const std::error_code error = ec ? ec : make_error_code(errc::connection_reset);
+        state_ = connection_state::disconnecting;
         emit_connect_failed(error);
         end_connection(now, is_fatal(error));
         break;
       }
       case connection_state::connected:
       case connection_state::ready:
+        state_ = connection_state::disconnecting;
         emit_disconnected(disconnect_reason::network, ec ? ec : make_error_code(errc::connection_reset));
         end_connection(now, false);
         break;
@@ -4957,13 +4964,8 @@ class session {
   // Something ended the connection on our side: report it, then close (after a DISCONNECT in MQTT 5
   // when `send_reason`).
   void fail(time_point now, std::error_code ec, disconnect_reason why, bool send_disconnect) noexcept {
-    if (state_ == connection_state::connecting || state_ == connection_state::awaiting_connack) {
-      emit_connect_failed(ec);
-    } else if (connected_now()) {
-      emit_disconnected(why, ec);
-    } else {
-      return;  // already closing or not connected
-    }
+    const bool before_connack = state_ == connection_state::connecting || state_ == connection_state::awaiting_connack;
+    if (!before_connack && !connected_now()) return;  // already closing or not connected
     close_is_fatal_ = is_fatal(ec);
     bool flush = false;
     if (send_disconnect && config_.version == protocol_version::v5 && state_ != connection_state::connecting) {
@@ -4974,6 +4976,10 @@ class session {
       flush = write_packet(d);
     }
     begin_close(now, flush);
+    // Reported once the session is closing: a handler that calls stop() then only makes the end final,
+    // instead of writing a second DISCONNECT behind ours.
+    if (before_connack) emit_connect_failed(ec);
+    else emit_disconnected(why, ec);
   }
 
   void begin_close(time_point now, bool flush) noexcept {

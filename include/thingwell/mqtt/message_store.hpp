@@ -96,6 +96,15 @@ class message_store {
   // Records removed from the oldest end so far: lets a cursor survive reclamation.
   std::uint64_t reclaimed() const noexcept { return reclaimed_; }
 
+  // Records by absolute number (counting every record ever appended): [reclaimed(), end_number()).
+  // A loop that completes records must walk these, not indices: complete() reclaims at the oldest end,
+  // which shifts every index and would make the loop skip the record after each one it completes.
+  std::uint64_t end_number() const noexcept { return reclaimed_ + count_; }
+  stored_message* by_number(std::uint64_t n) noexcept {
+    if (n < reclaimed_ || n - reclaimed_ >= count_) return nullptr;  // reclaimed, or not yet appended
+    return &at(static_cast<std::size_t>(n - reclaimed_));
+  }
+
   // Finds an unfinished message by packet identifier among the first `limit` oldest records.
   stored_message* find(std::uint16_t packet_id, std::size_t limit) noexcept {
     if (limit > count_) limit = count_;

@@ -160,7 +160,12 @@ class session {
     else reader_->set_max_packet_size(limits.max_incoming_packet);
     const std::uint32_t pub_rate = config.limits.publishes_per_second;
     const std::uint32_t byte_rate = config.limits.bytes_per_second;
-    publish_bucket_ = token_bucket(pub_rate, pub_rate);
+    // A burst of one: messages are paced 1/rate apart, so no second ever holds more than `rate` of
+    // them. A bucket of `rate` tokens would let 2 × rate through in the first second (a full bucket,
+    // then its refill), which a broker counting per second (AWS IoT Core) throttles.
+    publish_bucket_ = token_bucket(pub_rate, 1);
+    // Bytes keep a one-second bucket: a message is charged at most the bucket, so a smaller one would
+    // undercount large messages.
     byte_bucket_ = token_bucket(byte_rate, byte_rate);
   }
 
@@ -189,6 +194,8 @@ class session {
     // Encode a CONNECT once to validate the will, credentials and properties before any I/O.
     connect probe = make_connect();
     if (auto size = encoded_size(probe, config_.version); !size) return size.error();
+    // A CONNECT that cannot fit the output buffer would fail every attempt, forever.
+    else if (*size > limits_.output_bytes) return errc::buffer_too_small;
     stopping_ = false;
     first_connection_ = true;
     attempt_ = 0;
@@ -205,10 +212,12 @@ class session {
     switch (state_) {
       case connection_state::connected:
       case connection_state::ready:
-        emit_disconnected(disconnect_reason::user, {});
         flush_messages(now);  // what was published before stop() goes out before DISCONNECT
         (void)write_packet(disconnect{});
         begin_close(now, /*flush=*/true);
+        // Reported once the session is closing: a handler that calls stop() again finds nothing to do
+        // (reported first, it would recurse without end).
+        emit_disconnected(disconnect_reason::user, {});
         break;
       case connection_state::connecting:
       case connection_state::awaiting_connack:
@@ -227,6 +236,10 @@ class session {
   bool is_ready() const noexcept { return state_ == connection_state::ready; }
   std::uint32_t attempt() const noexcept { return attempt_; }
   const session_metrics& metrics() const noexcept { return metrics_; }
+  // Gauges of the message store: records and encoded bytes held (queued, in flight, or completed but
+  // waiting for an older message to complete).
+  std::size_t stored_messages() const noexcept { return store_.size(); }
+  std::size_t stored_bytes() const noexcept { return store_.bytes_used(); }
   const session_config& config() const noexcept { return config_; }
 
   // What CONNACK told us about the broker (valid while connected).
@@ -271,16 +284,21 @@ class session {
     want_open_ = false;
     want_close_ = false;
     const connection_state was = state_;
+    // The events below are reported from `disconnecting`: the link is gone, and a handler that calls
+    // stop() only has to make the end final (from `connected` it would write a DISCONNECT and report
+    // a second disconnection).
     switch (was) {
       case connection_state::connecting:
       case connection_state::awaiting_connack: {
         const std::error_code error = ec ? ec : make_error_code(errc::connection_reset);
+        state_ = connection_state::disconnecting;
         emit_connect_failed(error);
         end_connection(now, is_fatal(error));
         break;
       }
       case connection_state::connected:
       case connection_state::ready:
+        state_ = connection_state::disconnecting;
         emit_disconnected(disconnect_reason::network, ec ? ec : make_error_code(errc::connection_reset));
         end_connection(now, false);
         break;
@@ -391,6 +409,9 @@ class session {
     auto size = encoded_size(p, config_.version);
     if (!size) return size.error();
     if (connected_now() && *size > broker_.maximum_packet_size) return errc::packet_too_large;
+    // The send loop writes a message only when it fits the output buffer with the acknowledgement
+    // reserve: a larger one would wait at the head of the queue forever and block everything behind it.
+    if (*size + control_reserve > limits_.output_bytes) return errc::packet_too_large;
 
     const token t = next_token();
     if (options.qos == qos::at_most_once) {
@@ -439,6 +460,8 @@ class session {
     subscription_entry* e = subscriptions_.find(filter);
     if (e != nullptr && e->state != subscription_state::active && e->state != subscription_state::to_subscribe)
       return errc::busy;  // a request for this filter is on its way; retry after its completion
+    if (e != nullptr && static_cast<std::size_t>(e - &subscriptions_[0]) == dispatching_)
+      return errc::busy;  // its handler is running: replacing it now would destroy the running code
     if (e == nullptr) {
       if (subscriptions_.active_count() >= config_.limits.max_subscriptions) return errc::too_many_subscriptions;
       e = subscriptions_.add(filter, dispatching_);
@@ -547,7 +570,9 @@ class session {
   bool clean_start_now() const noexcept {
     switch (config_.mode) {
       case session_mode::clean: return true;
-      case session_mode::resume_if_present: return first_connection_;
+      // MQTT 3.1.1 keeps a session only if Clean Session was 0 when it was created, so there the
+      // mode resumes from the first connection (a session left by an earlier run included).
+      case session_mode::resume_if_present: return first_connection_ && config_.version == protocol_version::v5;
       case session_mode::always_resume: return false;
     }
     return true;
@@ -570,7 +595,10 @@ class session {
       const std::uint16_t receive_max = static_cast<std::uint16_t>(std::min<std::size_t>(
           config_.receive_maximum != 0 ? config_.receive_maximum : 65535, std::max<std::size_t>(limits_.inbound_qos2, 1)));
       if (receive_max != 65535) c.props.receive_maximum = receive_max;
-      if (limits_.max_incoming_packet < max_varint + 5) c.props.maximum_packet_size = limits_.max_incoming_packet;
+      // What the reader really accepts: a fixed buffer smaller than max_incoming_packet caps it, and
+      // advertising more would make us refuse packets the broker was allowed to send.
+      const std::uint32_t incoming = reader_ ? reader_->max_packet_size() : limits_.max_incoming_packet;
+      if (incoming < max_varint + 5) c.props.maximum_packet_size = incoming;
       if (aliases_in_.capacity() != 0) c.props.topic_alias_maximum = static_cast<std::uint16_t>(aliases_in_.capacity());
       if (!config_.request_problem_information) c.props.request_problem_information = 0;
       c.props.user_properties = config_.connect_user_properties;
@@ -594,22 +622,22 @@ class session {
   // Something ended the connection on our side: report it, then close (after a DISCONNECT in MQTT 5
   // when `send_reason`).
   void fail(time_point now, std::error_code ec, disconnect_reason why, bool send_disconnect) noexcept {
-    if (state_ == connection_state::connecting || state_ == connection_state::awaiting_connack) {
-      emit_connect_failed(ec);
-    } else if (connected_now()) {
-      emit_disconnected(why, ec);
-    } else {
-      return;  // already closing or not connected
-    }
+    const bool before_connack = state_ == connection_state::connecting || state_ == connection_state::awaiting_connack;
+    if (!before_connack && !connected_now()) return;  // already closing or not connected
     close_is_fatal_ = is_fatal(ec);
     bool flush = false;
     if (send_disconnect && config_.version == protocol_version::v5 && state_ != connection_state::connecting) {
-      out_begin_ = out_end_ = 0;  // the DISCONNECT goes alone: nothing else is worth writing now
+      // Appended after what is already in the buffer: the driver may be writing those bytes right now
+      // (output() handed them out, output_sent() is still to come), so they must not move.
       disconnect d;
       d.reason = disconnect_reason_for(ec);
       flush = write_packet(d);
     }
     begin_close(now, flush);
+    // Reported once the session is closing: a handler that calls stop() then only makes the end final,
+    // instead of writing a second DISCONNECT behind ours.
+    if (before_connack) emit_connect_failed(ec);
+    else emit_disconnected(why, ec);
   }
 
   void begin_close(time_point now, bool flush) noexcept {
@@ -625,6 +653,7 @@ class session {
     reset_connection_state();
     if (backoff_connected_) {
       backoff_.disconnected(now);
+      fatal_backoff_.disconnected(now);
       backoff_connected_ = false;
     }
     drop_offline_qos0();
@@ -689,9 +718,12 @@ class session {
     state_ = connection_state::connected;
     first_connection_ = false;
     ++metrics_.connections;
+    // Both sequences start over only once this connection has proved stable (end_connection): a
+    // broker that accepts and then kicks us at once (0x8E, two devices sharing a client id) must keep
+    // seeing longer and longer delays.
     backoff_.connected(now);
+    fatal_backoff_.connected(now);
     backoff_connected_ = true;
-    fatal_backoff_.reset();
     last_received_ = now;
 
     if (ack.session_present) resume_messages();
@@ -736,17 +768,23 @@ class session {
     ids_.clear();
     inbound_qos2_count_ = 0;
     cursor_abs_ = store_.reclaimed();
-    for (std::size_t i = 0; i < store_.size(); ++i) {
-      stored_message& m = store_.at(i);
-      if (m.state == message_state::in_flight) {
-        m.state = message_state::queued;
-        m.packet_id = 0;
-        m.transmitted = false;
-        store_.bytes_of(m)[0] &= static_cast<byte>(~0x08u);  // a new message: DUP=0
-        ++metrics_.queued;
-      } else if (m.state == message_state::released) {
-        m.packet_id = 0;
-        complete(m, {});
+    // By record number: complete() reclaims at the oldest end and would shift indices under the loop.
+    const std::uint64_t end = store_.end_number();
+    for (std::uint64_t n = store_.reclaimed(); n < end; ++n) {
+      stored_message* m = store_.by_number(n);
+      if (m == nullptr) continue;
+      // Queued ones too: a message resumed on the previous connection but not yet resent still
+      // carries that session's identifier and DUP=1, and the identifier is no longer reserved.
+      if (m->state == message_state::in_flight || m->state == message_state::queued) {
+        if (m->state == message_state::in_flight) ++metrics_.queued;
+        m->state = message_state::queued;
+        m->packet_id = 0;
+        m->transmitted = false;
+        store_.bytes_of(*m)[0] &= static_cast<byte>(~0x08u);  // a new message: DUP=0
+      } else if (m->state == message_state::released) {
+        m->packet_id = 0;
+        m->pubrel_pending = false;
+        complete(*m, {});
       }
     }
     in_flight_ = 0;
@@ -843,7 +881,11 @@ class session {
     return true;
   }
 
-  std::size_t cursor() const noexcept { return static_cast<std::size_t>(cursor_abs_ - store_.reclaimed()); }
+  // Records behind the cursor may be reclaimed, and so may queued ones dropped while offline: a cursor
+  // that fell behind the oldest record means the oldest record (never a huge unsigned index).
+  std::size_t cursor() const noexcept {
+    return cursor_abs_ > store_.reclaimed() ? static_cast<std::size_t>(cursor_abs_ - store_.reclaimed()) : 0;
+  }
 
   std::size_t window() const noexcept {
     std::size_t w = broker_.receive_maximum;
@@ -864,10 +906,15 @@ class session {
   // then new messages in publish order.
   void flush_messages(time_point now) noexcept {
     rate_now_ = now;
-    // Retransmissions and PUBRELs: only ever before the cursor.
+    // Set again below if the rate still holds a message back: a stale time would make next_deadline()
+    // ask to be polled at once, again and again, while the window (not the rate) is what blocks.
+    rate_blocked_until_ = never;
+    // PUBRELs to (re)send. The whole store is scanned, not just the part before the cursor: after a
+    // resumed session the cursor starts again at the oldest record, and the released messages are
+    // behind it only once the send loop has passed them.
     if (resend_needed_) {
       bool all_done = true;
-      for (std::size_t i = 0; i < cursor(); ++i) {
+      for (std::size_t i = 0; i < store_.size(); ++i) {
         stored_message& m = store_.at(i);
         if (m.pubrel_pending) {
           pubrel rel;
@@ -887,6 +934,12 @@ class session {
         ++cursor_abs_;
         continue;
       }
+      if (const std::error_code ec = unsendable(m)) {
+        if (metrics_.queued > 0) --metrics_.queued;
+        complete(m, ec);
+        ++cursor_abs_;
+        continue;
+      }
       if (m.qos != qos::at_most_once && in_flight_ >= window()) break;
       if (out_free() < m.size + control_reserve) break;
       if (!take_rate_tokens(m.size)) break;
@@ -894,6 +947,16 @@ class session {
       ++cursor_abs_;
     }
     store_.reclaim();
+  }
+
+  // What a message queued before this connection breaks of the broker's CONNACK limits. Sending it
+  // anyway would get the connection closed ([MQTT-3.1.2-24], MQTT 5 §3.2.2.3.4 and §3.2.2.3.5) on
+  // every reconnect, with the message still at the head of the queue: it fails instead.
+  std::error_code unsendable(const stored_message& m) const noexcept {
+    if (m.size > broker_.maximum_packet_size) return errc::packet_too_large;
+    if (static_cast<unsigned>(m.qos) > static_cast<unsigned>(broker_.maximum_qos)) return errc::qos_not_supported;
+    if (!broker_.retain_available && (store_.bytes_of(m)[0] & 0x01) != 0) return errc::retain_not_supported;
+    return {};
   }
 
   bool transmit(stored_message& m) noexcept {
@@ -931,6 +994,9 @@ class session {
 
   // The stored form carries the full topic; on the wire a known topic is replaced by its alias.
   bool write_with_alias(bytes_view stored) noexcept {
+    // Topic plus alias is up to 4 bytes longer (the property, and maybe a longer Remaining Length):
+    // never let the alias push a message over the broker's maximum packet size.
+    if (stored.size() + 4 > broker_.maximum_packet_size) return write_bytes(stored);
     auto decoded = decode_publish(stored, config_.version);
     if (!decoded) return write_bytes(stored);
     mqtt::publish p = *decoded;
@@ -1001,8 +1067,11 @@ class session {
 
   void process_input(time_point now) noexcept {
     input_paused_ = false;
-    while (reader_ && state_ != connection_state::disconnecting && state_ != connection_state::backing_off &&
-           state_ != connection_state::stopped && state_ != connection_state::idle) {
+    // During a graceful stop, packets already received (typically the PUBACKs of the last publishes)
+    // are still processed; after a failure nothing more is trusted.
+    while (reader_ && (state_ != connection_state::disconnecting || stopping_) &&
+           state_ != connection_state::backing_off && state_ != connection_state::stopped &&
+           state_ != connection_state::idle) {
       // Acknowledgements need room: stop reading (TCP pushes back on the broker) until there is.
       if (out_free() < control_reserve) {
         input_paused_ = true;
@@ -1022,6 +1091,15 @@ class session {
   void handle_frame(bytes_view frame, time_point now) noexcept {
     const auto type = static_cast<packet_type>(frame[0] >> 4);
     const protocol_version v = config_.version;
+    if (state_ == connection_state::disconnecting) {
+      // Our DISCONNECT is queued and nothing may follow it: only acknowledgements that need no
+      // answer are taken (so the last publishes before stop() still complete).
+      if (type == packet_type::puback) return on_puback(frame, now);
+      if (type == packet_type::pubcomp) return on_pubcomp(frame, now);
+      if (type == packet_type::suback) return on_suback(frame, now);
+      if (type == packet_type::unsuback) return on_unsuback(frame, now);
+      return;
+    }
     if (state_ == connection_state::awaiting_connack) {
       if (type == packet_type::connack) {
         auto ack = decode_connack(frame, v);
@@ -1070,6 +1148,9 @@ class session {
       case qos::at_most_once: deliver(p); break;
       case qos::at_least_once: {
         deliver(p);
+        // A handler that stopped the session has queued DISCONNECT: nothing may follow it
+        // [MQTT-3.14.4-1]. The broker redelivers the message to a resumed session.
+        if (!connected_now()) return;
         puback ack;
         ack.packet_id = p.packet_id;
         (void)write_packet(ack);  // process_input keeps room for it
@@ -1082,6 +1163,7 @@ class session {
             return fail(now, errc::receive_maximum_exceeded, disconnect_reason::protocol, true);
           inbound_qos2_[inbound_qos2_count_++] = p.packet_id;
           deliver(p);
+          if (!connected_now()) return;  // as for QoS 1; the identifier stays recorded
         } else {
           ++metrics_.duplicates_ignored;
         }
@@ -1251,8 +1333,11 @@ class session {
   void on_server_disconnect(bytes_view frame, time_point now) noexcept {
     auto d = decode_disconnect(frame, config_.version);
     if (!d) return fail(now, d.error(), disconnect_reason::protocol, false);
-    const std::error_code ec = config_.version == protocol_version::v5 ? make_error_code(d->reason)
-                                                                      : make_error_code(errc::server_disconnected);
+    // Reason 0x00 (normal disconnection) would make an error_code that tests false: the application
+    // must still see why the connection ended.
+    const std::error_code ec = config_.version == protocol_version::v5 && d->reason != reason_code::success
+                                   ? make_error_code(d->reason)
+                                   : make_error_code(errc::server_disconnected);
     const bool auth = d->reason == reason_code::not_authorized || d->reason == reason_code::bad_authentication_method ||
                       d->reason == reason_code::banned;
     fail(now, ec, auth ? disconnect_reason::auth : disconnect_reason::server, false);
@@ -1298,24 +1383,27 @@ class session {
       return;
     }
     if (now >= std::min(last_sent_, last_received_) + keep_alive_interval()) {
-      if (write_packet(pingreq{})) {
-        ping_sent_at_ = now;
-        last_sent_ = now;  // counted when queued: a slow write must not trigger a second ping
-        ++metrics_.pings_sent;
-      }
+      // The ping timer starts even when the output buffer is too full for PINGREQ: a transport that
+      // has taken nothing for a whole keep-alive is as dead as a silent broker, and a deadline left in
+      // the past would have the driver poll again and again at the same instant.
+      if (write_packet(pingreq{})) ++metrics_.pings_sent;
+      ping_sent_at_ = now;
+      last_sent_ = now;  // counted when queued: a slow write must not trigger a second ping
     }
   }
 
   // QoS 0 messages queued while connected are not kept across a disconnect unless asked to.
   void drop_offline_qos0() noexcept {
     if (config_.queue_qos0_offline) return;
-    for (std::size_t i = 0; i < store_.size(); ++i) {
-      stored_message& m = store_.at(i);
-      if (m.qos == qos::at_most_once && m.state == message_state::queued) {
+    // By record number: complete() reclaims and would shift indices under the loop (see restart_messages).
+    const std::uint64_t end = store_.end_number();
+    for (std::uint64_t n = store_.reclaimed(); n < end; ++n) {
+      stored_message* m = store_.by_number(n);
+      if (m != nullptr && m->qos == qos::at_most_once && m->state == message_state::queued) {
         ++metrics_.publishes_dropped;
         if (metrics_.queued > 0) --metrics_.queued;
-        const token t = m.token;
-        store_.complete(m);
+        const token t = m->token;
+        store_.complete(*m);
         observer_.on_publish_done(t, errc::not_connected);
       }
     }

@@ -46,6 +46,7 @@ class outbound_aliases {
   decision choose(std::string_view topic) noexcept {
     if (limit_ == 0 || topic.empty() || topic.size() > topic_bytes_) return {};
     ++clock_;
+    // The lowest free alias, else the least recently used one.
     std::size_t victim = 0;
     for (std::size_t i = 0; i < limit_; ++i) {
       entry& e = entries_[i];
@@ -53,7 +54,8 @@ class outbound_aliases {
         e.last_used = clock_;
         return {static_cast<std::uint16_t>(i + 1), false};
       }
-      if (e.length == 0 || (entries_[victim].length != 0 && e.last_used < entries_[victim].last_used)) victim = i;
+      const entry& v = entries_[victim];
+      if (v.length != 0 && (e.length == 0 || e.last_used < v.last_used)) victim = i;
     }
     entry& e = entries_[victim];
     std::memcpy(e.topic, topic.data(), topic.size());
