@@ -4734,7 +4734,7 @@ class session {
   // back in on_publish_done when the broker has acknowledged the message (QoS 1/2).
   result<token> publish(std::string_view topic, bytes_view payload, const publish_options& options = {}) noexcept {
     if (construction_error_) return construction_error_;
-    if (auto ec = check_publish_topic(config_.limits, topic)) return ec;
+    if (topic.empty()) return errc::bad_topic_name;  // a Topic Alias is the session's business, not the caller's
     if (auto ec = check_payload(config_.limits, payload.size())) return ec;
     if (auto ec = check_qos(config_.limits, options.qos)) return ec;
     if (connected_now()) {
@@ -4748,12 +4748,16 @@ class session {
     p.retain = options.retain;
     p.props = options.props;
     p.packet_id = options.qos == qos::at_most_once ? 0 : 1;  // placeholder, assigned when first sent
-    auto size = encoded_size(p, config_.version);
-    if (!size) return size.error();
-    if (connected_now() && *size > broker_.maximum_packet_size) return errc::packet_too_large;
+    // Measured once, here: this validates the topic name and the properties, and the sizes it finds are
+    // reused by the write below (this is the hot path of every publishing device).
+    auto measured = detail::measure(p, config_.version);
+    if (!measured) return measured.error();
+    if (auto ec = check_topic_limits(config_.limits, topic)) return ec;
+    const std::size_t size = detail::packet_size(measured->remaining);
+    if (connected_now() && size > broker_.maximum_packet_size) return errc::packet_too_large;
     // The send loop writes a message only when it fits the output buffer with the acknowledgement
     // reserve: a larger one would wait at the head of the queue forever and block everything behind it.
-    if (*size + control_reserve > limits_.output_bytes) return errc::packet_too_large;
+    if (size + control_reserve > limits_.output_bytes) return errc::packet_too_large;
 
     const token t = next_token();
     if (options.qos == qos::at_most_once) {
@@ -4761,22 +4765,28 @@ class session {
         ++metrics_.publishes_dropped;
         return errc::not_connected;
       }
-      // Fast path: nothing queued ahead, within rate, room in the buffer.
-      if (connected_now() && cursor() == store_.size() && !aliases_out_.enabled() &&
-          out_free() >= *size + control_reserve && take_rate_tokens(*size)) {
-        (void)write_encoded(p);
-        ++metrics_.publishes_sent;
-        return t;
+      // Fast path: nothing queued ahead, within rate, room in the buffer. Written straight into the
+      // output buffer, never copied into the store.
+      if (connected_now() && cursor() == store_.size() && out_free() >= size + alias_growth + control_reserve) {
+        if (take_rate_tokens(size)) {  // at the time of the last output(): publish() takes no clock
+          if (aliases_out_.enabled()) {
+            (void)write_publish_aliased(p, size);
+          } else {
+            (void)write_measured(p, *measured);
+          }
+          ++metrics_.publishes_sent;
+          return t;
+        }
       }
     }
-    stored_message* m = store_.append(*size);
+    stored_message* m = store_.append(size);
     if (m == nullptr) {
       ++metrics_.publishes_dropped;
       return errc::capacity_exceeded;
     }
-    auto written = encode(p, config_.version, store_.bytes_of(*m));
-    THINGWELL_ASSERT(written && *written == *size);
-    (void)written;
+    byte_writer w(store_.bytes_of(*m));
+    detail::write(p, config_.version, *measured, w);
+    THINGWELL_ASSERT(w.written() == size);
     m->token = t;
     m->qos = options.qos;
     m->state = message_state::queued;
@@ -4817,6 +4827,7 @@ class session {
     if (e->state != subscription_state::to_subscribe || e->subscribe_token == 0) e->subscribe_token = next_token();
     e->state = subscription_state::to_subscribe;
     e->packet_id = 0;
+    requests_pending_ = true;
     return e->subscribe_token;
   }
 
@@ -4838,6 +4849,7 @@ class session {
     }
     e->state = subscription_state::to_unsubscribe;
     e->packet_id = 0;
+    requests_pending_ = true;
     return t;
   }
 
@@ -5137,6 +5149,7 @@ class session {
 
   // Marks what must be (re)sent to the broker; returns how many SUBSCRIBE entries are pending.
   std::size_t prepare_subscriptions(bool session_present) noexcept {
+    requests_pending_ = true;  // whatever is marked below is found by the next flush
     std::size_t pending = 0;
     for (std::size_t i = 0; i < subscriptions_.capacity(); ++i) {
       subscription_entry& e = subscriptions_[i];
@@ -5186,17 +5199,40 @@ class session {
 
   template <class Packet>
   bool write_packet(const Packet& p) noexcept {
-    auto size = encoded_size(p, config_.version);
-    if (!size) return false;
-    byte* at = reserve_out(*size);
+    auto m = detail::measure(p, config_.version);
+    if (!m) return false;
+    return write_measured(p, *m);
+  }
+
+  template <class Packet>
+  bool write_measured(const Packet& p, const detail::measured& m) noexcept {
+    const std::size_t size = detail::packet_size(m.remaining);
+    byte* at = reserve_out(size);
     if (at == nullptr) return false;
-    auto n = encode(p, config_.version, {at, *size});
-    if (!n) return false;
-    out_end_ += *n;
+    byte_writer w({at, size});
+    detail::write(p, config_.version, m, w);
+    THINGWELL_ASSERT(w.written() == size);
+    out_end_ += size;
     return true;
   }
 
-  bool write_encoded(const mqtt::publish& p) noexcept { return write_packet(p); }
+  // A Topic Alias makes a PUBLISH at most this much longer: the property (3 bytes), and one more byte in
+  // each of the property length and the Remaining Length when they cross a varint boundary.
+  static constexpr std::size_t alias_growth = 5;
+
+  // Writes `p` (measured at `size` bytes without an alias) with an outbound alias when one applies. The
+  // alias table is only touched once the packet is sure to be written: a topic it records is one the
+  // broker has been told.
+  bool write_publish_aliased(mqtt::publish p, std::size_t size) noexcept {
+    if (size + alias_growth > broker_.maximum_packet_size || reserve_out(size + alias_growth) == nullptr)
+      return write_packet(p);
+    const auto choice = aliases_out_.choose(p.topic);
+    if (choice.alias != 0) {
+      p.props.topic_alias = choice.alias;
+      if (!choice.send_topic) p.topic = {};
+    }
+    return write_packet(p);
+  }
 
   bool write_bytes(bytes_view b) noexcept {
     byte* at = reserve_out(b.size());
@@ -5334,33 +5370,79 @@ class session {
     return true;
   }
 
-  // The stored form carries the full topic; on the wire a known topic is replaced by its alias.
+  // The stored form carries the full topic; on the wire a known topic is replaced by its alias. The
+  // stored bytes are spliced, not decoded and encoded again: they were validated when published, and
+  // only the topic and the property block change.
   bool write_with_alias(bytes_view stored) noexcept {
-    // Topic plus alias is up to 4 bytes longer (the property, and maybe a longer Remaining Length):
-    // never let the alias push a message over the broker's maximum packet size.
-    if (stored.size() + 4 > broker_.maximum_packet_size) return write_bytes(stored);
-    auto decoded = decode_publish(stored, config_.version);
-    if (!decoded) return write_bytes(stored);
-    mqtt::publish p = *decoded;
-    const auto choice = aliases_out_.choose(p.topic);
+    // Stored layout (MQTT 5): header byte, Remaining Length, topic (u16 length + bytes), packet
+    // identifier unless QoS 0, property length, properties, payload.
+    std::uint32_t remaining = 0;
+    std::size_t remaining_size = 0;
+    if (read_varint(stored.subspan(1), remaining, remaining_size) != varint_status::ok) return write_bytes(stored);
+    const std::size_t topic_at = 1 + remaining_size;
+    const std::size_t topic_length = (std::size_t{stored[topic_at]} << 8) | stored[topic_at + 1];
+    const std::size_t after_topic = topic_at + 2 + topic_length;
+    const std::size_t id_length = (stored[0] & 0x06) != 0 ? 2 : 0;
+    std::uint32_t props_length = 0;
+    std::size_t props_length_size = 0;
+    if (read_varint(stored.subspan(after_topic + id_length), props_length, props_length_size) != varint_status::ok)
+      return write_bytes(stored);
+    const std::size_t props_at = after_topic + id_length + props_length_size;
+    const bytes_view rest = stored.subspan(props_at);  // the old properties, then the payload
+
+    const std::uint32_t new_props_length = props_length + 3;
+    const auto remaining_with = [&](bool send_topic) {
+      return 2 + (send_topic ? topic_length : 0) + id_length + varint_size(new_props_length) + 3 + rest.size();
+    };
+    // The largest form is decided before the alias table records anything.
+    const std::size_t largest_remaining = remaining_with(true);
+    if (largest_remaining > max_varint) return write_bytes(stored);
+    const std::size_t largest = detail::packet_size(static_cast<std::uint32_t>(largest_remaining));
+    if (largest > broker_.maximum_packet_size) return write_bytes(stored);
+    byte* at = reserve_out(largest);
+    if (at == nullptr) return false;
+    const std::string_view topic(reinterpret_cast<const char*>(stored.data() + topic_at + 2), topic_length);
+    const auto choice = aliases_out_.choose(topic);
     if (choice.alias == 0) return write_bytes(stored);
-    p.props.topic_alias = choice.alias;
-    if (!choice.send_topic) p.topic = {};
-    return write_packet(p);
+
+    const auto new_remaining = static_cast<std::uint32_t>(remaining_with(choice.send_topic));
+    const std::size_t size = detail::packet_size(new_remaining);
+    byte_writer w({at, size});
+    w.u8(stored[0]);
+    write_varint(w, new_remaining);
+    if (choice.send_topic) {
+      w.raw(stored.subspan(topic_at, 2 + topic_length));
+    } else {
+      w.u16(0);
+    }
+    w.raw(stored.subspan(after_topic, id_length));
+    write_varint(w, new_props_length);
+    w.u8(static_cast<std::uint8_t>(property_id::topic_alias));
+    w.u16(choice.alias);
+    w.raw(rest);
+    THINGWELL_ASSERT(w.written() == size);
+    out_end_ += size;
+    return true;
   }
 
+  // Called on every output(): the table is only scanned when a request may be waiting.
   void flush_subscriptions() noexcept {
-    for (;;) {
-      if (!flush_requests(subscription_state::to_subscribe)) break;
+    if (!requests_pending_) return;
+    flush_result r;
+    while ((r = flush_requests(subscription_state::to_subscribe)) == flush_result::written) {
     }
-    for (;;) {
-      if (!flush_requests(subscription_state::to_unsubscribe)) break;
+    bool blocked = r == flush_result::blocked;
+    while ((r = flush_requests(subscription_state::to_unsubscribe)) == flush_result::written) {
     }
+    blocked = blocked || r == flush_result::blocked;
+    requests_pending_ = blocked;
   }
+
+  enum class flush_result : std::uint8_t { nothing_to_do, written, blocked };
 
   // Bundles up to the broker's filters-per-request of entries in `state` into one SUBSCRIBE or
-  // UNSUBSCRIBE. Returns true if one was written.
-  bool flush_requests(subscription_state state) noexcept {
+  // UNSUBSCRIBE.
+  flush_result flush_requests(subscription_state state) noexcept {
     const bool is_subscribe = state == subscription_state::to_subscribe;
     // Eight filters per request: AWS IoT's limit, and a bounded stack on small targets.
     constexpr std::size_t batch = 8;
@@ -5378,9 +5460,9 @@ class session {
       chosen[n] = i;
       ++n;
     }
-    if (n == 0) return false;
+    if (n == 0) return flush_result::nothing_to_do;
     const std::uint16_t id = ids_.acquire();
-    if (id == 0) return false;
+    if (id == 0) return flush_result::blocked;
     bool written;
     if (is_subscribe) {
       mqtt::subscribe s;
@@ -5395,14 +5477,14 @@ class session {
     }
     if (!written) {
       ids_.release(id);
-      return false;
+      return flush_result::blocked;
     }
     for (std::size_t k = 0; k < n; ++k) {
       subscription_entry& e = subscriptions_[chosen[k]];
       e.packet_id = id;
       e.state = is_subscribe ? subscription_state::awaiting_suback : subscription_state::awaiting_unsuback;
     }
-    return true;
+    return flush_result::written;
   }
 
   // ---- reading -----------------------------------------------------------------------------------
@@ -5799,6 +5881,7 @@ class session {
   time_point ping_sent_at_ = never;
   time_point rate_blocked_until_ = never;
   time_point rate_now_{};
+  bool requests_pending_ = false;  // a subscription entry may be waiting in to_subscribe / to_unsubscribe
   broker_capabilities broker_;
   char assigned_id_[128] = {};
   std::uint8_t assigned_id_length_ = 0;

@@ -148,3 +148,39 @@ TEST_CASE("session: an invalid inbound alias ends the connection with DISCONNECT
 }
 
 }  // namespace
+
+TEST_CASE("session: a stored message gets its alias spliced in: properties, identifier and payload intact at every size") {
+  // QoS 1 messages wait in the store in their full form and are aliased on the way out. Property blocks
+  // and payloads around 127/128 bytes make both the property length and the Remaining Length cross a
+  // varint boundary when the alias property is added.
+  for (const std::size_t content_type_length : {0u, 100u, 121u, 122u, 123u, 124u, 125u, 200u}) {
+    for (const std::size_t payload_length : {0u, 1u, 60u, 100u, 110u, 115u, 116u, 117u, 118u, 119u, 120u, 300u}) {
+      CAPTURE(content_type_length);
+      CAPTURE(payload_length);
+      rig r(basic_config(protocol_version::v5));
+      r.connect(with_alias_maximum(3));
+      const std::string content_type(content_type_length, 'c');
+      const std::string payload(payload_length, 'p');
+      mqtt::publish_options o;
+      o.qos = qos::at_least_once;
+      if (content_type_length != 0) o.props.content_type = content_type;
+      for (int round = 0; round < 2; ++round) {
+        auto t = r.link.in_session([&] { return r.session.publish("s/t", view(payload), o); });
+        REQUIRE(t.has_value());
+        r.link.pump();
+        const auto sent = r.broker.expect_all<mqtt::publish>();
+        REQUIRE(sent.size() == 1);
+        if (sent.size() != 1) return;
+        const mqtt::publish& p = sent[0];
+        CHECK(p.topic == (round == 0 ? "s/t" : ""));
+        CHECK(p.props.topic_alias == std::uint16_t{1});
+        CHECK(p.qos == qos::at_least_once);
+        CHECK(p.packet_id != 0);
+        CHECK(std::string(p.props.content_type.value_or("")) == content_type);
+        CHECK(thingwell::as_string(p.payload) == payload);
+        CHECK(r.broker.last_bytes().size() ==
+              thingwell::mqtt::encoded_size(p, protocol_version::v5).value_or(0));  // minimal lengths
+      }
+    }
+  }
+}
