@@ -17,14 +17,32 @@
 #include "core/static_vector.hpp"
 #include "core/token_bucket.hpp"
 
+#include "codec/json_compact.hpp"
+#include "codec/json_reader.hpp"
+#include "codec/json_writer.hpp"
+#if THINGWELL_WITH_SIMDJSON
+#  include "codec/json_simdjson.hpp"
+#endif
+
 #include "mqtt.hpp"
 #include "mqtt/session.hpp"
 
 #include "net/poll_client.hpp"
 #include "net/transport.hpp"
 
+#include "store/crc32.hpp"
+#include "store/faulty_flash.hpp"
+#include "store/flash.hpp"
+#include "store/flash_store.hpp"
+#include "store/memory_store.hpp"
+#include "store/persistence.hpp"
+#include "store/record_format.hpp"
+
 #if THINGWELL_HAS_POSIX
 #  include "net/posix_tcp.hpp"
+#  include "store/faulty_file_ops.hpp"
+#  include "store/file_log.hpp"
+#  include "store/file_ops.hpp"
 #endif
 
 #if THINGWELL_WITH_WOLFSSL

@@ -602,6 +602,29 @@ enum class errc : int {
   storage_full,
   storage_io,
   not_found,
+  outbox_full,             // the outbox is full and its overflow policy is reject
+
+  // JSON documents (codec/json_*.hpp): the same codes from every reader, so that services do not care
+  // which one parsed the document
+  json_syntax = 700,         // not JSON: unexpected character, missing or extra comma, colon or bracket, no value, trailing text
+  json_too_deep,             // nesting deeper than the configured limit
+  json_too_large,            // document longer than the configured limit
+  json_bad_number,           // outside the number grammar, or beyond what a reader represents (integer outside 64 bits, overflow to infinity)
+  json_bad_string,           // unterminated, unknown escape, unpaired surrogate, unescaped control character
+  json_bad_utf8,             // ill-formed UTF-8
+  json_type_mismatch,        // the value is not of the type asked for
+  json_number_out_of_range,  // the number does not fit the integer type asked for
+
+  // AWS services (aws/*.hpp): limits checked before sending, and what the service answered on */rejected
+  shadow_document_too_large = 800,  // more than 8 KB of shadow state (desired + reported)
+  thing_name_invalid,               // empty, longer than 128 bytes, or outside [a-zA-Z0-9:_-]
+  shadow_name_invalid,              // empty, longer than 64 bytes, or outside [$a-zA-Z0-9:_-]
+  aws_rejected,                     // */rejected with a code not listed below
+  aws_bad_request,                  // 400 (and 415): the request is wrong; not retried unchanged
+  aws_version_conflict,             // 409: still conflicting after the bounded retries
+  aws_payload_too_large,            // 413
+  aws_throttled,                    // 429: too many requests in flight or per second
+  aws_service_error,                // 5xx
 };
 
 namespace detail {
@@ -684,6 +707,24 @@ class thingwell_category_impl final : public std::error_category {
       case errc::storage_full: return "storage full";
       case errc::storage_io: return "storage I/O error";
       case errc::not_found: return "not found";
+      case errc::outbox_full: return "outbox full";
+      case errc::json_syntax: return "JSON syntax error";
+      case errc::json_too_deep: return "JSON nesting deeper than the limit";
+      case errc::json_too_large: return "JSON document larger than the limit";
+      case errc::json_bad_number: return "malformed or unrepresentable JSON number";
+      case errc::json_bad_string: return "malformed JSON string";
+      case errc::json_bad_utf8: return "JSON text is not valid UTF-8";
+      case errc::json_type_mismatch: return "JSON value has another type";
+      case errc::json_number_out_of_range: return "JSON number does not fit the integer type";
+      case errc::shadow_document_too_large: return "shadow document larger than 8 KB";
+      case errc::thing_name_invalid: return "invalid thing name";
+      case errc::shadow_name_invalid: return "invalid shadow name";
+      case errc::aws_rejected: return "request rejected by AWS IoT";
+      case errc::aws_bad_request: return "AWS IoT rejected the request as invalid";
+      case errc::aws_version_conflict: return "AWS IoT version conflict";
+      case errc::aws_payload_too_large: return "AWS IoT rejected the payload as too large";
+      case errc::aws_throttled: return "AWS IoT throttled the request";
+      case errc::aws_service_error: return "AWS IoT internal service error";
     }
     return "unknown thingwell error";
   }
@@ -1145,6 +1186,1495 @@ class token_bucket {
 
 }  // namespace thingwell
 // ----- end thingwell/core/token_bucket.hpp -----
+
+// ----- begin thingwell/codec/json_compact.hpp -----
+// thingwell — the compact JSON reader: strict RFC 8259 validation into a fixed tape, no heap.
+//
+// parse() validates the whole document in one pass (grammar, string escapes and surrogate pairs, UTF-8,
+// number ranges, depth) and records one 8-byte token per value and per key in a tape the caller sizes.
+// Values are then read lazily from the tape and the original text: strings are unescaped and numbers
+// converted only when asked for. Nothing allocates, nothing recurses (a hostile document cannot exhaust
+// the stack), and the memory needed is known in advance: 8 bytes per token, and a document of n bytes has
+// at most n tokens.
+//
+//   thingwell::json::compact_reader<128> reader;      // room for 128 values and keys (1 KB)
+//   auto doc = reader.parse(payload);
+//   if (!doc) return doc.error();
+//   auto version = json::find_path(*doc, {"version"});
+//
+// The text is not copied: it must outlive the values. See json_reader.hpp for the value model.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <span>
+#include <string_view>
+
+// ----- begin thingwell/codec/json_number.hpp -----
+// thingwell — JSON number text: the RFC 8259 grammar, exact 64-bit integers, and doubles.
+//
+// The compact reader keeps numbers as text and converts on access, so that a document with numbers the
+// application never reads costs no conversion, and an MCU build that never asks for a double links no
+// floating-point parser.
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <system_error>
+
+namespace thingwell::json::detail {
+
+inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// Scans `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` from p. Returns the end of the number, or
+// nullptr when the text at p is not one. `integer` tells whether it has neither fraction nor exponent.
+inline const char* scan_number(const char* p, const char* end, bool& integer) noexcept {
+  if (p != end && *p == '-') ++p;
+  if (p == end || !is_digit(*p)) return nullptr;
+  if (*p == '0') {
+    ++p;
+    if (p != end && is_digit(*p)) return nullptr;  // leading zero
+  } else {
+    while (p != end && is_digit(*p)) ++p;
+  }
+  integer = true;
+  if (p != end && *p == '.') {
+    integer = false;
+    ++p;
+    if (p == end || !is_digit(*p)) return nullptr;
+    while (p != end && is_digit(*p)) ++p;
+  }
+  if (p != end && (*p == 'e' || *p == 'E')) {
+    integer = false;
+    ++p;
+    if (p != end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !is_digit(*p)) return nullptr;
+    while (p != end && is_digit(*p)) ++p;
+  }
+  return p;
+}
+
+// Magnitude and sign of an integer literal that scan_number accepted. Returns false when the magnitude
+// does not fit in 64 bits.
+inline bool integer_magnitude(std::string_view t, bool& negative, std::uint64_t& magnitude) noexcept {
+  std::size_t i = 0;
+  negative = !t.empty() && t[0] == '-';
+  if (negative) i = 1;
+  std::uint64_t m = 0;
+  constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  for (; i < t.size(); ++i) {
+    const auto d = static_cast<std::uint64_t>(t[i] - '0');
+    if (m > (max - d) / 10) return false;
+    m = m * 10 + d;
+  }
+  magnitude = m;
+  return true;
+}
+
+// Whether an integer literal is representable as int64 or uint64 (what simdjson accepts, and what the
+// value model promises).
+inline bool integer_fits(std::string_view t) noexcept {
+  bool negative = false;
+  std::uint64_t m = 0;
+  if (!integer_magnitude(t, negative, m)) return false;
+  return !negative || m <= std::uint64_t{1} << 63;
+}
+
+// The decimal exponent E of a number with fraction or exponent written as 0.d1d2... x 10^E with d1 != 0;
+// `zero` is set when every digit is 0. The exponent saturates far beyond the double range, so that an
+// absurd exponent cannot overflow the arithmetic.
+struct decimal_shape {
+  long long exponent = 0;
+  bool zero = true;
+};
+
+inline decimal_shape shape_of(std::string_view t) noexcept {
+  decimal_shape s;
+  std::size_t i = (!t.empty() && t[0] == '-') ? 1 : 0;
+  long long int_digits = 0, leading_zeros = 0;
+  bool in_fraction = false;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    if (!is_digit(c)) break;
+    if (!in_fraction) ++int_digits;
+    if (s.zero && c == '0') ++leading_zeros;
+    else s.zero = false;
+  }
+  long long e = 0;
+  if (i < t.size()) {  // at 'e' or 'E'
+    ++i;
+    bool neg = false;
+    if (t[i] == '+' || t[i] == '-') neg = t[i++] == '-';
+    for (; i < t.size(); ++i)
+      if (e < 1'000'000'000) e = e * 10 + (t[i] - '0');
+    if (neg) e = -e;
+  }
+  s.exponent = int_digits - leading_zeros + e;
+  return s;
+}
+
+// Whether a number with fraction or exponent rounds to infinity as a double. Exact: a value overflows
+// when it is at least the midpoint between DBL_MAX and 2^1024 (ties go to the even neighbour, 2^1024).
+// This keeps a full decimal-to-binary conversion out of parsing.
+inline bool real_overflows(std::string_view t) noexcept {
+  const decimal_shape s = shape_of(t);
+  if (s.zero || s.exponent < 309) return false;
+  if (s.exponent > 309) return true;
+  // 2^1024 - 2^970, all 309 digits.
+  static constexpr std::string_view midpoint =
+      "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330"
+      "286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069"
+      "855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+  std::size_t k = 0;  // index into midpoint
+  bool started = false;
+  for (char c : t) {
+    if (c == '-' || c == '.') continue;
+    if (!is_digit(c)) break;
+    if (!started && c == '0') continue;
+    started = true;
+    const char m = k < midpoint.size() ? midpoint[k] : '0';
+    ++k;
+    if (c != m) return c > m;
+  }
+  // The input ran out: it is below the midpoint if the midpoint has a nonzero digit left.
+  for (; k < midpoint.size(); ++k)
+    if (midpoint[k] != '0') return false;
+  return true;
+}
+
+// The double nearest to a number text that the grammar accepted and that does not overflow.
+inline double to_double(std::string_view t, bool integer) noexcept {
+  if (integer) {
+    bool negative = false;
+    std::uint64_t m = 0;
+    (void)integer_magnitude(t, negative, m);
+    // Through the integer, so that both readers convert exactly the same way (and "-0" is 0).
+    if (negative) return m == (std::uint64_t{1} << 63) ? -9223372036854775808.0 : -static_cast<double>(static_cast<std::int64_t>(m));
+    return static_cast<double>(m);
+  }
+  double d = 0;
+  const auto r = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (r.ec == std::errc::result_out_of_range) {
+    // Overflow was refused at parse time, so this is an underflow: the nearest double is zero.
+    return t[0] == '-' ? -0.0 : 0.0;
+  }
+  return d;
+}
+
+}  // namespace thingwell::json::detail
+// ----- end thingwell/codec/json_number.hpp -----
+// ----- begin thingwell/codec/json_reader.hpp -----
+// thingwell — the JSON reader policy: what the AWS services (shadow, jobs, provisioning) need from a parsed
+// document, and the value model every reader shares.
+//
+// Two readers implement it: json::compact_reader (codec/json_compact.hpp), strict and non-allocating, for
+// MCUs; json::simdjson_reader (codec/json_simdjson.hpp) for hosts. Both accept exactly the same documents,
+// enforce the same limits and report the same errc::json_* codes, and a differential fuzz target holds
+// them to it (tests/fuzz/fuzz_json.cpp). A service written against the concepts below runs on either.
+//
+// The value model, and where it is narrower than RFC 8259 (which allows implementations to set limits):
+//   - A document is one value of any type, surrounded by optional whitespace (space, tab, LF, CR). A
+//     byte-order mark is not whitespace, an empty document is an error.
+//   - Integers ("-12", no fraction, no exponent) must fit in int64 or uint64; a number with a fraction or
+//     exponent must not overflow a double (it may underflow to zero). Otherwise errc::json_bad_number.
+//   - get_int64/get_uint64 succeed only for integer literals: "5.0" and "5e0" are doubles
+//     (errc::json_type_mismatch), a literal that the asked type cannot hold is
+//     errc::json_number_out_of_range. get_double succeeds for every number.
+//   - Strings are UTF-8; escapes are decoded; \u0000 is allowed and ends up inside the string, an unpaired
+//     surrogate escape is errc::json_bad_string.
+//   - Duplicate keys are accepted and kept: iteration shows every member, find() returns the first one.
+//   - Depth: every value has depth 1 + the number of arrays and objects around it, and no value may be
+//     deeper than limits::max_depth. So with max_depth 3, [[[]]] is accepted and [[[1]]] is not.
+//
+// Lifetimes: a value refers to its reader and (for the compact reader) to the parsed text; both must
+// outlive it, and the next parse() invalidates every value of the previous one.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+namespace thingwell::json {
+
+enum class type : std::uint8_t { null, boolean, number, string, object, array };
+
+inline const char* to_string(type t) noexcept {
+  switch (t) {
+    case type::null: return "null";
+    case type::boolean: return "boolean";
+    case type::number: return "number";
+    case type::string: return "string";
+    case type::object: return "object";
+    case type::array: return "array";
+  }
+  return "?";
+}
+
+// Checked by parse() before anything else is looked at, so that an oversized or hostile document costs
+// nothing. The defaults fit every AWS IoT document a device receives: shadow documents are at most 8 KB of
+// state (metadata comes on top), job documents at most 32 KB; the shadow service itself refuses more than
+// 6 levels inside desired/reported, which is 9 with "state" and "metadata" wrappers around a leaf.
+struct limits {
+  std::size_t max_bytes = 32 * 1024;
+  std::size_t max_depth = 32;
+};
+
+// A parsed value: a small copyable handle.
+template <class V>
+concept value = std::copyable<V> && requires(const V& v, std::string_view key, std::span<char> scratch) {
+  { v.kind() } -> std::same_as<type>;
+  { v.is_null() } -> std::same_as<bool>;
+  { v.is_integer() } -> std::same_as<bool>;  // a number written without fraction or exponent
+  { v.get_bool() } -> std::same_as<result<bool>>;
+  { v.get_int64() } -> std::same_as<result<std::int64_t>>;
+  { v.get_uint64() } -> std::same_as<result<std::uint64_t>>;
+  { v.get_double() } -> std::same_as<result<double>>;
+  // The unescaped string. The view points into the input, the reader or `scratch` (used only when the
+  // string has escapes and the reader does not keep unescaped text; errc::buffer_too_small if it is too
+  // short), and lives as long as the value and the scratch buffer.
+  { v.get_string(scratch) } -> std::same_as<result<std::string_view>>;
+  // The first member of an object with that (unescaped) key: errc::not_found, errc::json_type_mismatch.
+  { v.find(key) } -> std::same_as<result<V>>;
+  // Object members have key(scratch) -> result<string_view>, key_is(string_view) -> bool and value() -> V;
+  // array elements are V. get_object/get_array return result<range> (errc::json_type_mismatch);
+  // members/elements return the range itself, empty for any other type. Prefer the latter in range-for:
+  // `for (auto m : *v.get_object())` would iterate a temporary destroyed before the loop body (C++20).
+  v.get_object();
+  v.get_array();
+  { v.members().begin() != v.members().end() } -> std::convertible_to<bool>;
+  { v.elements().begin() != v.elements().end() } -> std::convertible_to<bool>;
+};
+
+template <class R>
+concept reader = value<typename R::value_type> && requires(R& r, std::string_view text, limits lim) {
+  { r.parse(text, lim) } -> std::same_as<result<typename R::value_type>>;
+};
+
+// Follows a chain of object keys from v, e.g. find_path(doc, {"state", "desired"}).
+template <value V>
+result<V> find_path(V v, std::initializer_list<std::string_view> keys) noexcept {
+  for (std::string_view k : keys) {
+    auto next = v.find(k);
+    if (!next) return next.error();
+    v = *next;
+  }
+  return v;
+}
+
+// Number of members or elements (linear in the size of the container).
+template <value V>
+result<std::size_t> count(const V& v) noexcept {
+  std::size_t n = 0;
+  if (v.kind() == type::object) {
+    for (const auto& m : v.members()) (void)m, ++n;
+    return n;
+  }
+  if (v.kind() == type::array) {
+    for (const auto& e : v.elements()) (void)e, ++n;
+    return n;
+  }
+  return errc::json_type_mismatch;
+}
+
+}  // namespace thingwell::json
+// ----- end thingwell/codec/json_reader.hpp -----
+// ----- begin thingwell/codec/json_text.hpp -----
+// thingwell — the text of JSON strings: UTF-8 well-formedness and escape sequences.
+//
+// Shared by the compact reader (which validates and unescapes) and the writer (which escapes). Nothing here
+// allocates or throws; every function takes explicit bounds.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace thingwell::json::detail {
+
+// Length of the well-formed UTF-8 sequence that starts at p (whose first byte is >= 0x80), or 0 when it is
+// ill-formed: overlong forms, surrogates (U+D800..U+DFFF) and values above U+10FFFF are rejected, as in
+// RFC 3629 section 4 and the Unicode table of well-formed byte sequences.
+inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) noexcept {
+  const unsigned c = p[0];
+  const std::size_t avail = static_cast<std::size_t>(end - p);
+  auto cont = [&](std::size_t i) { return i < avail && (p[i] & 0xC0u) == 0x80u; };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (avail < 2) return 0;
+    const unsigned c1 = p[1];
+    // E0 needs A0..BF (else overlong); ED needs 80..9F (else a surrogate).
+    if (c == 0xE0 && c1 < 0xA0) return 0;
+    if (c == 0xED && c1 > 0x9F) return 0;
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (avail < 2) return 0;
+    const unsigned c1 = p[1];
+    // F0 needs 90..BF (else overlong); F4 needs 80..8F (else above U+10FFFF).
+    if (c == 0xF0 && c1 < 0x90) return 0;
+    if (c == 0xF4 && c1 > 0x8F) return 0;
+    return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;  // 80..C1 (continuation or overlong lead) and F5..FF never start a sequence
+}
+
+inline bool is_valid_utf8(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  while (p != end) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
+inline int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The four hex digits of a \u escape at p (the caller guarantees four bytes), or -1.
+inline long hex4(const char* p) noexcept {
+  long v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int d = hex_digit(p[i]);
+    if (d < 0) return -1;
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+// Writes the UTF-8 form of a scalar value (not a surrogate) to out[0..4) and returns its length.
+inline std::size_t encode_utf8(std::uint32_t cp, char* out) noexcept {
+  if (cp < 0x80) {
+    out[0] = static_cast<char>(cp);
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = static_cast<char>(0xC0 | (cp >> 6));
+    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = static_cast<char>(0xE0 | (cp >> 12));
+    out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = static_cast<char>(0xF0 | (cp >> 18));
+  out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+// Decodes the content of a string that has already been validated (by the compact reader) and hands the
+// bytes to sink(const char*, std::size_t) piece by piece: runs of plain text as they are, each escape as
+// its UTF-8 bytes. The sink returns false to stop early; the function returns false if it did. Streaming
+// the pieces lets a key be compared, measured or copied without a scratch buffer for the whole string.
+template <class Sink>
+bool decode_validated_string(std::string_view raw, Sink&& sink) noexcept {
+  const char* p = raw.data();
+  const char* const end = p + raw.size();
+  while (p != end) {
+    const char* run = p;
+    while (p != end && *p != '\\') ++p;
+    if (p != run && !sink(run, static_cast<std::size_t>(p - run))) return false;
+    if (p == end) break;
+    const char e = p[1];
+    p += 2;
+    char c = 0;
+    switch (e) {
+      case '"': c = '"'; break;
+      case '\\': c = '\\'; break;
+      case '/': c = '/'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      default: {  // 'u': validation guarantees four hex digits and, for a high surrogate, its low half
+        std::uint32_t cp = static_cast<std::uint32_t>(hex4(p));
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          const auto low = static_cast<std::uint32_t>(hex4(p + 2));
+          p += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        char buf[4];
+        if (!sink(buf, encode_utf8(cp, buf))) return false;
+        continue;
+      }
+    }
+    if (!sink(&c, 1)) return false;
+  }
+  return true;
+}
+
+}  // namespace thingwell::json::detail
+// ----- end thingwell/codec/json_text.hpp -----
+
+namespace thingwell::json {
+
+// One value or key of a parsed document.
+struct compact_token {
+  std::uint32_t head;  // kind << 28 | byte offset of the value in the text
+  std::uint32_t aux;   // scalars: length of the text; containers: index of the token after the last descendant
+};
+
+namespace detail {
+
+enum class token_kind : std::uint32_t {
+  null_value,
+  false_value,
+  true_value,
+  integer,         // no fraction, no exponent; fits int64 or uint64
+  real,            // fraction or exponent
+  plain_string,    // no escapes: the text between the quotes is the string
+  escaped_string,  // at least one backslash
+  object,
+  array,
+};
+
+inline constexpr std::uint32_t offset_bits = 28;
+inline constexpr std::uint32_t offset_mask = (std::uint32_t{1} << offset_bits) - 1;
+inline constexpr std::uint32_t no_parent = 0xFFFFFFFFu;
+
+inline token_kind kind_of(const compact_token& t) noexcept { return static_cast<token_kind>(t.head >> offset_bits); }
+inline std::uint32_t offset_of(const compact_token& t) noexcept { return t.head & offset_mask; }
+inline bool is_container(token_kind k) noexcept { return k == token_kind::object || k == token_kind::array; }
+
+inline bool is_json_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Validates a string whose opening quote is at p and returns the position after its closing quote, or
+// nullptr with `error` set. `escaped` tells whether a backslash occurred.
+inline const char* scan_string(const char* p, const char* end, bool& escaped, errc& error) noexcept {
+  auto u = reinterpret_cast<const unsigned char*>(p + 1);
+  const auto uend = reinterpret_cast<const unsigned char*>(end);
+  escaped = false;
+  error = errc::json_bad_string;
+  for (;;) {
+    // The common case: printable ASCII that needs no attention.
+    while (u != uend && *u >= 0x20 && *u < 0x80 && *u != '"' && *u != '\\') ++u;
+    if (u == uend) return nullptr;  // unterminated
+    const unsigned c = *u;
+    if (c == '"') return reinterpret_cast<const char*>(u + 1);
+    if (c == '\\') {
+      escaped = true;
+      if (uend - u < 2) return nullptr;
+      switch (u[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          u += 2;
+          continue;
+        case 'u': {
+          if (uend - u < 6) return nullptr;
+          const long cp = hex4(reinterpret_cast<const char*>(u + 2));
+          if (cp < 0) return nullptr;
+          u += 6;
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return nullptr;  // a low surrogate without its high half
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (uend - u < 6 || u[0] != '\\' || u[1] != 'u') return nullptr;
+            const long low = hex4(reinterpret_cast<const char*>(u + 2));
+            if (low < 0xDC00 || low > 0xDFFF) return nullptr;
+            u += 6;
+          }
+          continue;
+        }
+        default:
+          return nullptr;
+      }
+    }
+    if (c < 0x20) return nullptr;  // control characters must be escaped
+    const std::size_t n = utf8_sequence_length(u, uend);
+    if (n == 0) {
+      error = errc::json_bad_utf8;
+      return nullptr;
+    }
+    u += n;
+  }
+}
+
+inline bool matches(const char* p, const char* end, std::string_view word) noexcept {
+  return static_cast<std::size_t>(end - p) >= word.size() && std::memcmp(p, word.data(), word.size()) == 0;
+}
+
+}  // namespace detail
+
+class compact_member;
+class compact_object_range;
+class compact_array_range;
+
+// A value of a parsed document: a pointer into the reader's tape and the text. Cheap to copy.
+class compact_value {
+ public:
+  compact_value() noexcept = default;
+
+  type kind() const noexcept {
+    switch (tkind()) {
+      case detail::token_kind::null_value: return type::null;
+      case detail::token_kind::false_value:
+      case detail::token_kind::true_value: return type::boolean;
+      case detail::token_kind::integer:
+      case detail::token_kind::real: return type::number;
+      case detail::token_kind::plain_string:
+      case detail::token_kind::escaped_string: return type::string;
+      case detail::token_kind::object: return type::object;
+      case detail::token_kind::array: return type::array;
+    }
+    return type::null;
+  }
+  bool is_null() const noexcept { return tkind() == detail::token_kind::null_value; }
+  bool is_integer() const noexcept { return tkind() == detail::token_kind::integer; }
+
+  result<bool> get_bool() const noexcept {
+    if (tkind() == detail::token_kind::true_value) return true;
+    if (tkind() == detail::token_kind::false_value) return false;
+    return errc::json_type_mismatch;
+  }
+
+  result<std::int64_t> get_int64() const noexcept {
+    bool negative = false;
+    std::uint64_t m = 0;
+    if (auto ec = magnitude(negative, m); ec != errc{}) return ec;
+    if (negative) return m == (std::uint64_t{1} << 63) ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(m);
+    if (m > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return errc::json_number_out_of_range;
+    return static_cast<std::int64_t>(m);
+  }
+
+  result<std::uint64_t> get_uint64() const noexcept {
+    bool negative = false;
+    std::uint64_t m = 0;
+    if (auto ec = magnitude(negative, m); ec != errc{}) return ec;
+    if (negative && m != 0) return errc::json_number_out_of_range;
+    return m;
+  }
+
+  result<double> get_double() const noexcept {
+    const auto k = tkind();
+    if (k != detail::token_kind::integer && k != detail::token_kind::real) return errc::json_type_mismatch;
+    return detail::to_double(raw_text(), k == detail::token_kind::integer);
+  }
+
+  result<std::string_view> get_string(std::span<char> scratch = {}) const noexcept {
+    const auto k = tkind();
+    if (k == detail::token_kind::plain_string) return string_content();
+    if (k != detail::token_kind::escaped_string) return errc::json_type_mismatch;
+    std::size_t n = 0;
+    bool fits = true;
+    detail::decode_validated_string(string_content(), [&](const char* p, std::size_t len) {
+      if (len > scratch.size() - n) return fits = false;
+      std::memcpy(scratch.data() + n, p, len);
+      n += len;
+      return true;
+    });
+    if (!fits) return errc::buffer_too_small;
+    return std::string_view(scratch.data(), n);
+  }
+
+  // Whether this is a string equal to `s` once unescaped; needs no scratch buffer.
+  bool string_equals(std::string_view s) const noexcept {
+    const auto k = tkind();
+    if (k == detail::token_kind::plain_string) return string_content() == s;
+    if (k != detail::token_kind::escaped_string) return false;
+    std::size_t at = 0;
+    const bool same = detail::decode_validated_string(string_content(), [&](const char* p, std::size_t len) {
+      if (len > s.size() - at || std::memcmp(s.data() + at, p, len) != 0) return false;
+      at += len;
+      return true;
+    });
+    return same && at == s.size();
+  }
+
+  inline result<compact_value> find(std::string_view key) const noexcept;
+  inline result<compact_object_range> get_object() const noexcept;
+  inline result<compact_array_range> get_array() const noexcept;
+  // The members or elements; an empty range for any other type.
+  inline compact_object_range members() const noexcept;
+  inline compact_array_range elements() const noexcept;
+
+  // The exact source text of a scalar (strings with their quotes and escapes, numbers as written); empty
+  // for objects and arrays. The writer copies it verbatim, so numbers keep every digit.
+  std::string_view raw_text() const noexcept {
+    if (detail::is_container(tkind())) return {};
+    return {text_ + detail::offset_of(token()), token().aux};
+  }
+
+ private:
+  friend class basic_compact_reader;
+  friend class compact_member;
+  friend class compact_object_range;
+  friend class compact_array_range;
+
+  compact_value(const char* text, const compact_token* tape, std::uint32_t index) noexcept
+      : text_(text), tape_(tape), index_(index) {}
+
+  const compact_token& token() const noexcept { return tape_[index_]; }
+  detail::token_kind tkind() const noexcept {
+    return tape_ ? detail::kind_of(token()) : detail::token_kind::null_value;
+  }
+  std::string_view string_content() const noexcept {
+    return {text_ + detail::offset_of(token()) + 1, token().aux - 2};
+  }
+  // Index of the next sibling: containers record it, every scalar is a single token.
+  std::uint32_t next_index() const noexcept { return detail::is_container(tkind()) ? token().aux : index_ + 1; }
+  compact_value at(std::uint32_t index) const noexcept { return {text_, tape_, index}; }
+
+  errc magnitude(bool& negative, std::uint64_t& m) const noexcept {
+    const auto k = tkind();
+    if (k != detail::token_kind::integer) return errc::json_type_mismatch;
+    (void)detail::integer_magnitude(raw_text(), negative, m);  // range checked by parse()
+    return errc{};
+  }
+
+  const char* text_ = nullptr;
+  const compact_token* tape_ = nullptr;
+  std::uint32_t index_ = 0;
+};
+
+// A member of an object: a key token followed by its value.
+class compact_member {
+ public:
+  result<std::string_view> key(std::span<char> scratch = {}) const noexcept { return key_.get_string(scratch); }
+  bool key_is(std::string_view k) const noexcept { return key_.string_equals(k); }
+  compact_value value() const noexcept { return key_.at(key_.index_ + 1); }
+  // The key as a value (for the writer, which copies its escaped text).
+  compact_value key_value() const noexcept { return key_; }
+
+ private:
+  friend class compact_object_range;
+  explicit compact_member(compact_value key) noexcept : key_(key) {}
+  compact_value key_;
+};
+
+class compact_object_range {
+ public:
+  class iterator {
+   public:
+    using value_type = compact_member;
+    using difference_type = std::ptrdiff_t;
+    iterator() noexcept = default;
+    compact_member operator*() const noexcept { return compact_member(key_); }
+    iterator& operator++() noexcept {
+      key_ = key_.at(key_.at(key_.index_ + 1).next_index());
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const noexcept { return key_.index_ == o.key_.index_; }
+
+   private:
+    friend class compact_object_range;
+    explicit iterator(compact_value key) noexcept : key_(key) {}
+    compact_value key_;
+  };
+
+  iterator begin() const noexcept { return iterator(first_); }
+  iterator end() const noexcept { return iterator(first_.at(end_)); }
+
+ private:
+  friend class compact_value;
+  // An object's members, or nothing for any other value.
+  explicit compact_object_range(compact_value v) noexcept
+      : first_(v.at(v.index_ + 1)), end_(v.tkind() == detail::token_kind::object ? v.token().aux : v.index_ + 1) {}
+  compact_value first_;
+  std::uint32_t end_;
+};
+
+class compact_array_range {
+ public:
+  class iterator {
+   public:
+    using value_type = compact_value;
+    using difference_type = std::ptrdiff_t;
+    iterator() noexcept = default;
+    compact_value operator*() const noexcept { return element_; }
+    iterator& operator++() noexcept {
+      element_ = element_.at(element_.next_index());
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const noexcept { return element_.index_ == o.element_.index_; }
+
+   private:
+    friend class compact_array_range;
+    explicit iterator(compact_value element) noexcept : element_(element) {}
+    compact_value element_;
+  };
+
+  iterator begin() const noexcept { return iterator(first_); }
+  iterator end() const noexcept { return iterator(first_.at(end_)); }
+
+ private:
+  friend class compact_value;
+  // An array's elements, or nothing for any other value.
+  explicit compact_array_range(compact_value v) noexcept
+      : first_(v.at(v.index_ + 1)), end_(v.tkind() == detail::token_kind::array ? v.token().aux : v.index_ + 1) {}
+  compact_value first_;
+  std::uint32_t end_;
+};
+
+inline result<compact_object_range> compact_value::get_object() const noexcept {
+  if (tkind() != detail::token_kind::object) return errc::json_type_mismatch;
+  return compact_object_range(*this);
+}
+
+inline result<compact_array_range> compact_value::get_array() const noexcept {
+  if (tkind() != detail::token_kind::array) return errc::json_type_mismatch;
+  return compact_array_range(*this);
+}
+
+inline compact_object_range compact_value::members() const noexcept { return compact_object_range(*this); }
+inline compact_array_range compact_value::elements() const noexcept { return compact_array_range(*this); }
+
+inline result<compact_value> compact_value::find(std::string_view key) const noexcept {
+  if (tkind() != detail::token_kind::object) return errc::json_type_mismatch;
+  for (compact_member m : compact_object_range(*this))
+    if (m.key_is(key)) return m.value();
+  return errc::not_found;
+}
+
+// The reader over a caller-provided tape. compact_reader<N> below owns its tape; functions that do not
+// care about the capacity take a basic_compact_reader&.
+class basic_compact_reader {
+ public:
+  using value_type = compact_value;
+
+  explicit basic_compact_reader(std::span<compact_token> tape) noexcept
+      : tape_(tape.data()), capacity_(tape.size() < detail::no_parent ? static_cast<std::uint32_t>(tape.size()) : detail::no_parent - 1) {}
+  basic_compact_reader(const basic_compact_reader&) = delete;
+  basic_compact_reader& operator=(const basic_compact_reader&) = delete;
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  // Tokens used by the last successful parse.
+  std::size_t size() const noexcept { return size_; }
+
+  // Validates `text` and returns its root value. Errors: errc::json_* (see core/error.hpp), and
+  // errc::capacity_exceeded when the document has more values and keys than the tape has tokens. Token
+  // offsets have 28 bits: documents above 256 MB are errc::json_too_large whatever the limits say.
+  result<compact_value> parse(std::string_view text, limits lim = {}) noexcept {
+    size_ = 0;
+    if (text.size() > lim.max_bytes || text.size() > detail::offset_mask) return errc::json_too_large;
+    if (auto ec = run(text, lim); ec != errc{}) {
+      size_ = 0;
+      return ec;
+    }
+    return compact_value(text.data(), tape_, 0);
+  }
+
+ private:
+  // One pass over the text. `parent` is the innermost open container; while a container is open its
+  // token's aux links to the container around it, so no stack is needed and the depth limit costs one
+  // counter. Closing the container replaces the link with the index of its next sibling.
+  errc run(std::string_view text, const limits& lim) noexcept {
+    using detail::token_kind;
+    const char* const begin = text.data();
+    const char* const end = begin + text.size();
+    const char* p = begin;
+    std::uint32_t parent = detail::no_parent;
+    std::size_t depth = 0;  // containers open around the next value
+
+    auto skip_space = [&] {
+      while (p != end && detail::is_json_space(*p)) ++p;
+    };
+    auto push = [&](token_kind k, const char* at, std::uint32_t aux) {
+      tape_[size_++] = {static_cast<std::uint32_t>(k) << detail::offset_bits | static_cast<std::uint32_t>(at - begin), aux};
+    };
+    // A string at p (a value or a key).
+    auto string_token = [&]() -> errc {
+      bool escaped = false;
+      errc error{};
+      const char* after = detail::scan_string(p, end, escaped, error);
+      if (!after) return error;
+      push(escaped ? token_kind::escaped_string : token_kind::plain_string, p, static_cast<std::uint32_t>(after - p));
+      p = after;
+      return errc{};
+    };
+    // A key, the colon and the space before the value.
+    auto key = [&]() -> errc {
+      if (p == end || *p != '"') return errc::json_syntax;
+      if (size_ == capacity_) return errc::capacity_exceeded;
+      if (auto ec = string_token(); ec != errc{}) return ec;
+      skip_space();
+      if (p == end || *p != ':') return errc::json_syntax;
+      ++p;
+      skip_space();
+      return errc{};
+    };
+
+    skip_space();
+    for (;;) {
+      // A value starts at p.
+      if (p == end) return errc::json_syntax;
+      if (depth + 1 > lim.max_depth) return errc::json_too_deep;
+      if (size_ == capacity_) return errc::capacity_exceeded;
+      const char c = *p;
+      bool value_done = true;
+      if (c == '{' || c == '[') {
+        const std::uint32_t index = size_;
+        push(c == '{' ? token_kind::object : token_kind::array, p, parent);
+        parent = index;
+        ++depth;
+        ++p;
+        skip_space();
+        if (p != end && *p == (c == '{' ? '}' : ']')) {
+          ++p;
+          parent = close_link(index);
+          --depth;
+        } else if (c == '{') {
+          if (auto ec = key(); ec != errc{}) return ec;
+          value_done = false;
+        } else {
+          value_done = false;
+        }
+      } else if (c == '"') {
+        if (auto ec = string_token(); ec != errc{}) return ec;
+      } else if (c == '-' || detail::is_digit(c)) {
+        bool integer = false;
+        const char* after = detail::scan_number(p, end, integer);
+        if (!after) return errc::json_bad_number;
+        const std::string_view t(p, static_cast<std::size_t>(after - p));
+        if (integer ? !detail::integer_fits(t) : detail::real_overflows(t)) return errc::json_bad_number;
+        push(integer ? token_kind::integer : token_kind::real, p, static_cast<std::uint32_t>(t.size()));
+        p = after;
+      } else if (detail::matches(p, end, "true")) {
+        push(token_kind::true_value, p, 4);
+        p += 4;
+      } else if (detail::matches(p, end, "false")) {
+        push(token_kind::false_value, p, 5);
+        p += 5;
+      } else if (detail::matches(p, end, "null")) {
+        push(token_kind::null_value, p, 4);
+        p += 4;
+      } else {
+        return errc::json_syntax;
+      }
+      if (!value_done) continue;
+
+      // After a value: a comma, the end of the enclosing container, or the end of the document.
+      for (;;) {
+        skip_space();
+        if (parent == detail::no_parent) return p == end ? errc{} : errc::json_syntax;
+        if (p == end) return errc::json_syntax;
+        const bool in_object = detail::kind_of(tape_[parent]) == token_kind::object;
+        if (*p == ',') {
+          ++p;
+          skip_space();
+          if (in_object) {
+            if (auto ec = key(); ec != errc{}) return ec;
+          }
+          break;  // the next value
+        }
+        if (*p != (in_object ? '}' : ']')) return errc::json_syntax;
+        ++p;
+        parent = close_link(parent);
+        --depth;
+      }
+    }
+  }
+
+  // Closes the container at `index`: records its next sibling and returns the container around it.
+  std::uint32_t close_link(std::uint32_t index) noexcept {
+    const std::uint32_t outer = tape_[index].aux;
+    tape_[index].aux = size_;
+    return outer;
+  }
+
+  compact_token* tape_;
+  std::uint32_t capacity_;
+  std::uint32_t size_ = 0;
+};
+
+// A reader that owns a tape of `Tokens` tokens (8 bytes each). A document of n bytes needs at most n.
+template <std::size_t Tokens>
+class compact_reader : public basic_compact_reader {
+  static_assert(Tokens > 0 && Tokens < detail::no_parent, "tape capacity out of range");
+
+ public:
+  compact_reader() noexcept : basic_compact_reader(std::span<compact_token>(storage_)) {}
+
+ private:
+  std::array<compact_token, Tokens> storage_;  // written by parse() before it is read: no need to clear it
+};
+
+}  // namespace thingwell::json
+// ----- end thingwell/codec/json_compact.hpp -----
+// ----- begin thingwell/codec/json_writer.hpp -----
+// thingwell — JSON writer into a caller buffer.
+//
+// Builds a document left to right: commas and colons are placed by the writer, strings are escaped, and
+// misuse (a value where a key belongs, a bracket that closes the wrong container, a second root value) is
+// an error rather than bad JSON. Errors are sticky: after the first one every call does nothing, so a
+// document is written without checking each step and the outcome is read once from finish().
+//
+//   char buf[256];
+//   json::writer w(buf);
+//   w.begin_object().key("state").begin_object().key("reported").begin_object()
+//    .member("temperature", 21.5).member("power", "on").end_object().end_object()
+//    .member("clientToken", token).end_object();
+//   auto doc = w.finish();   // result<std::string_view> over buf, or errc::buffer_too_small, ...
+//
+// Bounded: nothing is ever written past the end of the buffer (on errc::buffer_too_small its contents are
+// unspecified), nesting is limited to max_depth (64) levels.
+//
+// Numbers: integers exactly; doubles in the shortest form that reads back to the same double (with ".0"
+// added when that form looks like an integer, so that a double stays a double). On an MCU, writing a
+// double links std::to_chars for doubles, which is large (about 130 KB on Cortex-M4); integers cost little.
+
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace thingwell::json {
+
+class writer {
+ public:
+  static constexpr std::size_t max_depth = 64;
+
+  explicit writer(std::span<char> out) noexcept : out_(out.data()), capacity_(out.size()) {}
+
+  writer& begin_object() noexcept { return open('{', true); }
+  writer& end_object() noexcept { return close('}', true); }
+  writer& begin_array() noexcept { return open('[', false); }
+  writer& end_array() noexcept { return close(']', false); }
+
+  writer& key(std::string_view k) noexcept {
+    if (failed()) return *this;
+    if (depth_ == 0 || !in_object() || after_key_) return fail(errc::invalid_argument);
+    if (nonempty()) put(',');
+    mark_nonempty();
+    quoted(k);
+    put(':');
+    after_key_ = true;
+    return *this;
+  }
+
+  writer& string(std::string_view s) noexcept {
+    if (begin_value()) quoted(s);
+    return *this;
+  }
+  writer& boolean(bool b) noexcept {
+    if (begin_value()) put(b ? std::string_view("true") : std::string_view("false"));
+    return *this;
+  }
+  writer& null() noexcept {
+    if (begin_value()) put("null");
+    return *this;
+  }
+  template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+  writer& number(T v) noexcept {
+    if (!begin_value()) return *this;
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    put(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    return *this;
+  }
+  // NaN and infinities have no JSON form: errc::json_bad_number.
+  writer& number(double v) noexcept {
+    if (failed()) return *this;
+    if (!std::isfinite(v)) return fail(errc::json_bad_number);
+    if (!begin_value()) return *this;
+    char buf[40];
+    const auto r = std::to_chars(buf, buf + sizeof buf - 2, v);
+    char* end = r.ptr;
+    if (std::string_view(buf, static_cast<std::size_t>(end - buf)).find_first_of(".e") == std::string_view::npos) {
+      *end++ = '.';
+      *end++ = '0';
+    }
+    put(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+    return *this;
+  }
+
+  // key(k) followed by the value, for the common case of a flat member.
+  writer& member(std::string_view k, std::string_view v) noexcept { return key(k).string(v); }
+  writer& member(std::string_view k, const char* v) noexcept { return key(k).string(v); }
+  writer& member(std::string_view k, bool v) noexcept { return key(k).boolean(v); }
+  writer& member(std::string_view k, double v) noexcept { return key(k).number(v); }
+  template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+  writer& member(std::string_view k, T v) noexcept {
+    return key(k).number(v);
+  }
+
+  // Writes a value read by any json::reader, e.g. a shadow's "desired" section being forwarded. Values of
+  // the compact reader are copied from their source text (numbers keep every digit, strings their
+  // escapes); the others are re-encoded. Either way the output is valid JSON with the same content and
+  // without the source's whitespace.
+  template <json::value V>
+  writer& copy(const V& v) noexcept {
+    if (failed()) return *this;
+    switch (v.kind()) {
+      case type::null: return null();
+      case type::boolean: return boolean(v.get_bool().value_or(false));
+      case type::number:
+      case type::string:
+        if constexpr (requires { { v.raw_text() } -> std::convertible_to<std::string_view>; }) {
+          if (begin_value()) put(v.raw_text());
+          return *this;
+        } else if (v.kind() == type::string) {
+          auto s = v.get_string({});
+          return s ? string(*s) : fail(s.error());
+        } else if (v.is_integer()) {
+          if (auto i = v.get_int64()) return number(*i);
+          auto u = v.get_uint64();
+          return u ? number(*u) : fail(u.error());
+        } else {
+          auto d = v.get_double();
+          return d ? number(*d) : fail(d.error());
+        }
+      case type::object: {
+        begin_object();
+        auto members = v.get_object();
+        if (!members) return fail(members.error());
+        for (const auto& m : *members) {
+          if (failed()) return *this;
+          if constexpr (requires { { m.key_value().raw_text() } -> std::convertible_to<std::string_view>; }) {
+            if (!in_object() || after_key_) return fail(errc::invalid_argument);
+            if (nonempty()) put(',');
+            mark_nonempty();
+            put(m.key_value().raw_text());
+            put(':');
+            after_key_ = true;
+          } else {
+            auto k = m.key({});
+            if (!k) return fail(k.error());
+            key(*k);
+          }
+          copy(m.value());
+        }
+        return end_object();
+      }
+      case type::array: {
+        begin_array();
+        auto elements = v.get_array();
+        if (!elements) return fail(elements.error());
+        for (const auto& e : *elements) {
+          if (failed()) return *this;
+          copy(e);
+        }
+        return end_array();
+      }
+    }
+    return *this;
+  }
+
+  // The document, once exactly one complete value has been written; otherwise the first error, or
+  // errc::invalid_argument for an unfinished document.
+  result<std::string_view> finish() const noexcept {
+    if (error_ != errc{}) return error_;
+    if (depth_ != 0 || !root_done_) return errc::invalid_argument;
+    return std::string_view(out_, size_);
+  }
+
+  std::error_code error() const noexcept { return error_ == errc{} ? std::error_code{} : make_error_code(error_); }
+  bool failed() const noexcept { return error_ != errc{}; }
+  std::size_t size() const noexcept { return size_; }
+  std::size_t depth() const noexcept { return depth_; }
+
+ private:
+  writer& fail(errc e) noexcept {
+    if (error_ == errc{}) error_ = e;
+    return *this;
+  }
+  writer& fail(std::error_code ec) noexcept {
+    // Errors from the readers are thingwell codes; anything else is reported as a type mismatch.
+    return fail(ec.category() == thingwell_category() ? static_cast<errc>(ec.value()) : errc::json_type_mismatch);
+  }
+
+  bool in_object() const noexcept { return (object_bits_ >> (depth_ - 1)) & 1u; }
+  bool nonempty() const noexcept { return (nonempty_bits_ >> (depth_ - 1)) & 1u; }
+  void mark_nonempty() noexcept { nonempty_bits_ |= std::uint64_t{1} << (depth_ - 1); }
+
+  // Checks that a value may come here and writes the comma before it.
+  bool begin_value() noexcept {
+    if (failed()) return false;
+    if (depth_ == 0) {
+      if (root_done_) {
+        fail(errc::invalid_argument);
+        return false;
+      }
+      root_done_ = true;
+      return true;
+    }
+    if (in_object()) {
+      if (!after_key_) {
+        fail(errc::invalid_argument);
+        return false;
+      }
+      after_key_ = false;
+      return true;
+    }
+    if (nonempty()) put(',');
+    mark_nonempty();
+    return !failed();
+  }
+
+  writer& open(char bracket, bool object) noexcept {
+    if (failed()) return *this;
+    if (depth_ == max_depth) return fail(errc::json_too_deep);
+    if (!begin_value()) return *this;
+    put(bracket);
+    ++depth_;
+    const std::uint64_t bit = std::uint64_t{1} << (depth_ - 1);
+    object_bits_ = object ? (object_bits_ | bit) : (object_bits_ & ~bit);
+    nonempty_bits_ &= ~bit;
+    return *this;
+  }
+
+  writer& close(char bracket, bool object) noexcept {
+    if (failed()) return *this;
+    if (depth_ == 0 || in_object() != object || after_key_) return fail(errc::invalid_argument);
+    put(bracket);
+    --depth_;
+    return *this;
+  }
+
+  void put(char c) noexcept {
+    if (failed()) return;
+    if (size_ == capacity_) {
+      fail(errc::buffer_too_small);
+      return;
+    }
+    out_[size_++] = c;
+  }
+  void put(std::string_view s) noexcept {
+    if (failed()) return;
+    if (s.size() > capacity_ - size_) {
+      fail(errc::buffer_too_small);
+      return;
+    }
+    if (!s.empty()) std::memcpy(out_ + size_, s.data(), s.size());
+    size_ += s.size();
+  }
+
+  // A string with quotes and escapes. Only what JSON requires is escaped (quote, backslash, control
+  // characters); other UTF-8 passes through, ill-formed UTF-8 is errc::json_bad_utf8.
+  void quoted(std::string_view s) noexcept {
+    if (!detail::is_valid_utf8(s)) {
+      fail(errc::json_bad_utf8);
+      return;
+    }
+    put('"');
+    std::size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      put(s.substr(run, i - run));
+      run = i + 1;
+      char esc[6] = {'\\', 0, 0, 0, 0, 0};
+      std::size_t n = 2;
+      switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+          esc[1] = 'u';
+          esc[2] = '0';
+          esc[3] = '0';
+          esc[4] = "0123456789abcdef"[c >> 4];
+          esc[5] = "0123456789abcdef"[c & 15];
+          n = 6;
+      }
+      put(std::string_view(esc, n));
+    }
+    put(s.substr(run));
+    put('"');
+  }
+
+  char* out_;
+  std::size_t capacity_;
+  std::size_t size_ = 0;
+  std::size_t depth_ = 0;
+  std::uint64_t object_bits_ = 0;    // bit d-1: the container at depth d is an object
+  std::uint64_t nonempty_bits_ = 0;  // bit d-1: the container at depth d has a member or element
+  bool after_key_ = false;           // a key was written and its value is due
+  bool root_done_ = false;
+  errc error_{};
+};
+
+}  // namespace thingwell::json
+// ----- end thingwell/codec/json_writer.hpp -----
+#if THINGWELL_WITH_SIMDJSON
+// ----- begin thingwell/codec/json_simdjson.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_CODEC_JSON_SIMDJSON_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_CODEC_JSON_SIMDJSON_HPP
+// thingwell — the JSON reader policy over simdjson, for hosts (gateways, servers, the emulator).
+//
+// Uses simdjson's DOM parser: it validates the whole document (the on-demand API does not) and picks the
+// fastest kernel for the CPU at run time (on-demand would be compiled for the baseline CPU unless the
+// whole program is built with -march=...). The values answer exactly as json::compact_value does: same
+// types, same limits (enforced before and by simdjson), same errc codes; see json_reader.hpp.
+//
+// simdjson allocates (a tape and a string buffer sized by the largest document seen), which is why this
+// reader is for hosts only; it never throws (the error-code API is used throughout).
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace thingwell::json {
+
+namespace detail {
+
+inline errc from_simdjson(simdjson::error_code e) noexcept {
+  switch (e) {
+    case simdjson::SUCCESS: return errc{};
+    case simdjson::CAPACITY: return errc::json_too_large;
+    case simdjson::MEMALLOC: return errc::capacity_exceeded;
+    case simdjson::DEPTH_ERROR: return errc::json_too_deep;
+    case simdjson::STRING_ERROR:
+    case simdjson::UNESCAPED_CHARS:
+    case simdjson::UNCLOSED_STRING: return errc::json_bad_string;
+    case simdjson::NUMBER_ERROR: return errc::json_bad_number;
+    case simdjson::UTF8_ERROR: return errc::json_bad_utf8;
+    case simdjson::INCORRECT_TYPE: return errc::json_type_mismatch;
+    case simdjson::NUMBER_OUT_OF_RANGE: return errc::json_number_out_of_range;
+    case simdjson::NO_SUCH_FIELD: return errc::not_found;
+    default: return errc::json_syntax;  // TAPE_ERROR, atoms, EMPTY, TRAILING_CONTENT, ...
+  }
+}
+
+template <class T>
+result<T> to_result(simdjson::simdjson_result<T>&& r) noexcept {
+  T v{};
+  if (auto e = std::move(r).get(v)) return from_simdjson(e);
+  return v;
+}
+
+}  // namespace detail
+
+class simdjson_member;
+class simdjson_object_range;
+class simdjson_array_range;
+
+class simdjson_value {
+ public:
+  simdjson_value() noexcept = default;
+  explicit simdjson_value(simdjson::dom::element e) noexcept : element_(e) {}
+
+  type kind() const noexcept {
+    switch (element_.type()) {
+      case simdjson::dom::element_type::ARRAY: return type::array;
+      case simdjson::dom::element_type::OBJECT: return type::object;
+      case simdjson::dom::element_type::INT64:
+      case simdjson::dom::element_type::UINT64:
+      case simdjson::dom::element_type::DOUBLE: return type::number;
+      case simdjson::dom::element_type::STRING: return type::string;
+      case simdjson::dom::element_type::BOOL: return type::boolean;
+      case simdjson::dom::element_type::NULL_VALUE: return type::null;
+    }
+    return type::null;
+  }
+  bool is_null() const noexcept { return element_.is_null(); }
+  // simdjson refuses integer literals beyond 64 bits, so a DOUBLE element was written with a fraction or
+  // an exponent, as the value model defines.
+  bool is_integer() const noexcept { return element_.is_int64() || element_.is_uint64(); }
+
+  result<bool> get_bool() const noexcept { return detail::to_result(element_.get_bool()); }
+  result<std::int64_t> get_int64() const noexcept { return detail::to_result(element_.get_int64()); }
+  result<std::uint64_t> get_uint64() const noexcept { return detail::to_result(element_.get_uint64()); }
+  result<double> get_double() const noexcept { return detail::to_result(element_.get_double()); }
+  // simdjson keeps unescaped strings in its own buffer: the scratch buffer is never needed.
+  result<std::string_view> get_string(std::span<char> /*scratch*/ = {}) const noexcept {
+    return detail::to_result(element_.get_string());
+  }
+
+  inline result<simdjson_value> find(std::string_view key) const noexcept;
+  inline result<simdjson_object_range> get_object() const noexcept;
+  inline result<simdjson_array_range> get_array() const noexcept;
+  // The members or elements; an empty range for any other type.
+  inline simdjson_object_range members() const noexcept;
+  inline simdjson_array_range elements() const noexcept;
+
+  simdjson::dom::element element() const noexcept { return element_; }
+
+ private:
+  simdjson::dom::element element_;
+};
+
+class simdjson_member {
+ public:
+  explicit simdjson_member(simdjson::dom::key_value_pair kv) noexcept : key_(kv.key), value_(kv.value) {}
+  result<std::string_view> key(std::span<char> /*scratch*/ = {}) const noexcept { return key_; }
+  bool key_is(std::string_view k) const noexcept { return key_ == k; }
+  simdjson_value value() const noexcept { return value_; }
+
+ private:
+  std::string_view key_;
+  simdjson_value value_;
+};
+
+class simdjson_object_range {
+ public:
+  class iterator {
+   public:
+    using value_type = simdjson_member;
+    using difference_type = std::ptrdiff_t;
+    iterator() noexcept = default;
+    explicit iterator(simdjson::dom::object::iterator it) noexcept : it_(it) {}
+    simdjson_member operator*() const noexcept { return simdjson_member(*it_); }
+    iterator& operator++() noexcept {
+      ++it_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const noexcept { return !(it_ != o.it_); }
+
+   private:
+    simdjson::dom::object::iterator it_;
+  };
+
+  simdjson_object_range() noexcept = default;  // empty
+  explicit simdjson_object_range(simdjson::dom::object o) noexcept : object_(o), valid_(true) {}
+  // A default dom::object has no tape to walk: the empty range compares two default iterators.
+  iterator begin() const noexcept { return valid_ ? iterator(object_.begin()) : iterator(); }
+  iterator end() const noexcept { return valid_ ? iterator(object_.end()) : iterator(); }
+
+ private:
+  simdjson::dom::object object_;
+  bool valid_ = false;
+};
+
+class simdjson_array_range {
+ public:
+  class iterator {
+   public:
+    using value_type = simdjson_value;
+    using difference_type = std::ptrdiff_t;
+    iterator() noexcept = default;
+    explicit iterator(simdjson::dom::array::iterator it) noexcept : it_(it) {}
+    simdjson_value operator*() const noexcept { return simdjson_value(*it_); }
+    iterator& operator++() noexcept {
+      ++it_;
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const noexcept { return !(it_ != o.it_); }
+
+   private:
+    simdjson::dom::array::iterator it_;
+  };
+
+  simdjson_array_range() noexcept = default;  // empty
+  explicit simdjson_array_range(simdjson::dom::array a) noexcept : array_(a), valid_(true) {}
+  iterator begin() const noexcept { return valid_ ? iterator(array_.begin()) : iterator(); }
+  iterator end() const noexcept { return valid_ ? iterator(array_.end()) : iterator(); }
+
+ private:
+  simdjson::dom::array array_;
+  bool valid_ = false;
+};
+
+inline result<simdjson_object_range> simdjson_value::get_object() const noexcept {
+  auto o = detail::to_result(element_.get_object());
+  if (!o) return o.error();
+  return simdjson_object_range(*o);
+}
+
+inline result<simdjson_array_range> simdjson_value::get_array() const noexcept {
+  auto a = detail::to_result(element_.get_array());
+  if (!a) return a.error();
+  return simdjson_array_range(*a);
+}
+
+inline simdjson_object_range simdjson_value::members() const noexcept {
+  simdjson::dom::object o;
+  if (element_.get_object().get(o)) return {};
+  return simdjson_object_range(o);
+}
+
+inline simdjson_array_range simdjson_value::elements() const noexcept {
+  simdjson::dom::array a;
+  if (element_.get_array().get(a)) return {};
+  return simdjson_array_range(a);
+}
+
+// Linear, first match: the same rule as the compact reader for documents with duplicate keys.
+inline result<simdjson_value> simdjson_value::find(std::string_view key) const noexcept {
+  auto o = get_object();
+  if (!o) return o.error();
+  for (simdjson_member m : members())
+    if (m.key_is(key)) return m.value();
+  return errc::not_found;
+}
+
+class simdjson_reader {
+ public:
+  using value_type = simdjson_value;
+
+  simdjson_reader() noexcept = default;
+  simdjson_reader(const simdjson_reader&) = delete;
+  simdjson_reader& operator=(const simdjson_reader&) = delete;
+
+  // Copies `text` into the parser's padded buffer and parses it; the values live until the next parse.
+  result<simdjson_value> parse(std::string_view text, limits lim = {}) noexcept {
+    if (text.size() > lim.max_bytes) return errc::json_too_large;
+    if (lim.max_depth == 0) return errc::json_too_deep;
+    if (text.empty()) return errc::json_syntax;  // what simdjson says too, without handing it a null pointer
+    // simdjson counts depth as the value model does (a scalar inside n containers is at depth n + 1), so
+    // its own limit is ours. Changing it reallocates, which happens only when the limit changes.
+    if (parser_.max_depth() != lim.max_depth) {
+      if (auto e = parser_.allocate(std::max<std::size_t>(text.size(), 64), lim.max_depth)) return detail::from_simdjson(e);
+    }
+    simdjson::dom::element root;
+    if (auto e = parser_.parse(text.data(), text.size(), true).get(root)) return detail::from_simdjson(e);
+    return simdjson_value(root);
+  }
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+}  // namespace thingwell::json
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_CODEC_JSON_SIMDJSON_HPP
+// ----- end thingwell/codec/json_simdjson.hpp -----
+#endif
 
 // ----- begin thingwell/mqtt.hpp -----
 // thingwell — the MQTT codec: every packet of MQTT 3.1.1 and 5.0, both directions.
@@ -6111,6 +7641,1277 @@ class poll_client {
 }  // namespace thingwell::net
 // ----- end thingwell/net/poll_client.hpp -----
 
+// ----- begin thingwell/store/crc32.hpp -----
+// thingwell — CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), the checksum of every stored record.
+//
+// The table is built at compile time so that it lands in flash (.rodata) on a microcontroller instead of
+// costing 1 KB of RAM. CRC-32 rather than a cryptographic hash: it has to catch torn writes and flipped
+// bits, not an attacker, and it must be cheap on a Cortex-M0 without hardware support.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace thingwell::store {
+
+namespace detail {
+
+constexpr std::array<std::uint32_t, 256> make_crc32_table() noexcept {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int bit = 0; bit < 8; ++bit) c = (c & 1U) != 0 ? (c >> 1) ^ 0xEDB88320U : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+inline constexpr std::array<std::uint32_t, 256> crc32_table = make_crc32_table();
+
+}  // namespace detail
+
+// Streaming form: feed pieces with update(), read value() at the end. Lets a record's checksum cover a
+// header and a payload that live in different buffers without copying them together.
+class crc32 {
+ public:
+  constexpr crc32() noexcept = default;
+
+  constexpr crc32& update(bytes_view data) noexcept {
+    std::uint32_t c = state_;
+    for (byte b : data) c = detail::crc32_table[(c ^ b) & 0xFFU] ^ (c >> 8);
+    state_ = c;
+    return *this;
+  }
+  constexpr std::uint32_t value() const noexcept { return state_ ^ 0xFFFFFFFFU; }
+
+ private:
+  std::uint32_t state_ = 0xFFFFFFFFU;
+};
+
+constexpr std::uint32_t crc32_of(bytes_view data) noexcept { return crc32{}.update(data).value(); }
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/crc32.hpp -----
+// ----- begin thingwell/store/faulty_flash.hpp -----
+// thingwell — a flash device that loses power on cue, for recovery tests.
+//
+// faulty_flash wraps another flash device. The fault plan names the program (or erase) call during which
+// power fails: that program reaches the cells only up to `keep_bytes` (a torn write), that erase clears
+// only the first half of its block, and from then on every call fails with errc::storage_io, as a dead
+// chip would. The test then "reboots": it mounts a new store over the wrapped device and checks what
+// recovery made of the cells.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+// ----- begin thingwell/store/flash.hpp -----
+// thingwell — raw NOR flash: the device concept the flash store is written against, and a simulated part.
+//
+// NOR flash is not a disk. It is erased a block at a time (every bit back to 1), programming can only
+// clear bits (1 → 0), and every erase wears the block a little. A store that respects that contract here
+// runs unchanged on a microcontroller's internal flash or an SPI NOR chip: a board port implements
+// read/program/erase over its HAL and nothing else.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace thingwell::store {
+
+// Addresses are byte offsets from the start of the region the store owns: block b spans
+// [b * block_size(), (b + 1) * block_size()).
+template <class F>
+concept flash_device = requires(F& f, const F& cf, std::uint32_t address, std::uint32_t block, mutable_bytes out,
+                                bytes_view in) {
+  { cf.block_size() } -> std::same_as<std::uint32_t>;
+  { cf.block_count() } -> std::same_as<std::uint32_t>;
+  { f.read(address, out) } -> std::same_as<result<void>>;
+  { f.program(address, in) } -> std::same_as<result<void>>;  // may only clear bits
+  { f.erase(block) } -> std::same_as<result<void>>;           // every byte of the block to 0xFF
+};
+
+// A flash part in RAM with the real part's rules, and counters to check a store against them:
+// programming a bit from 0 back to 1 is refused (and counted) instead of silently ANDed, because a store
+// that tries it has a bug that real flash would turn into corrupt data.
+template <std::uint32_t BlockSize, std::uint32_t Blocks>
+class sim_flash {
+  static_assert(BlockSize > 0 && Blocks > 0);
+
+ public:
+  sim_flash() noexcept { std::memset(cells_, 0xFF, sizeof cells_); }
+
+  std::uint32_t block_size() const noexcept { return BlockSize; }
+  std::uint32_t block_count() const noexcept { return Blocks; }
+
+  result<void> read(std::uint32_t address, mutable_bytes out) const noexcept {
+    if (!in_range(address, out.size())) return errc::invalid_argument;
+    if (!out.empty()) std::memcpy(out.data(), cells_ + address, out.size());
+    return success();
+  }
+
+  result<void> program(std::uint32_t address, bytes_view in) noexcept {
+    if (!in_range(address, in.size())) return errc::invalid_argument;
+    ++programs_;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      byte& cell = cells_[address + i];
+      if ((cell & in[i]) != in[i]) {
+        ++program_violations_;
+        return errc::storage_io;
+      }
+      cell = in[i];
+    }
+    return success();
+  }
+
+  result<void> erase(std::uint32_t block) noexcept {
+    if (block >= Blocks) return errc::invalid_argument;
+    std::memset(cells_ + std::size_t{block} * BlockSize, 0xFF, BlockSize);
+    ++wear_[block];
+    ++erases_;
+    return success();
+  }
+
+  // ---- for tests
+  std::uint32_t wear(std::uint32_t block) const noexcept { return wear_[block]; }
+  std::uint64_t programs() const noexcept { return programs_; }
+  std::uint64_t erases() const noexcept { return erases_; }
+  std::uint64_t program_violations() const noexcept { return program_violations_; }
+  // The cells themselves, to damage them the way time and radiation do (bits flip either way).
+  mutable_bytes cells() noexcept { return {cells_, sizeof cells_}; }
+
+ private:
+  static bool in_range(std::uint32_t address, std::size_t n) noexcept {
+    return address <= std::size_t{BlockSize} * Blocks && n <= std::size_t{BlockSize} * Blocks - address;
+  }
+
+  byte cells_[std::size_t{BlockSize} * Blocks];
+  std::uint32_t wear_[Blocks]{};
+  std::uint64_t programs_ = 0;
+  std::uint64_t erases_ = 0;
+  std::uint64_t program_violations_ = 0;
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/flash.hpp -----
+
+namespace thingwell::store {
+
+struct flash_fault_plan {
+  static constexpr std::uint64_t never = ~std::uint64_t{0};
+
+  std::uint64_t fail_program = never;  // 0-based index of the program call that is interrupted
+  std::size_t keep_bytes = 0;          // bytes of that call that reach the cells
+  std::uint64_t fail_erase = never;    // 0-based index of the erase call that is interrupted
+
+  // What happened so far.
+  std::uint64_t programs = 0;
+  std::uint64_t erases = 0;
+  bool crashed = false;
+};
+
+template <flash_device Flash>
+class faulty_flash {
+ public:
+  faulty_flash(Flash& inner, flash_fault_plan& plan) noexcept : inner_(&inner), plan_(&plan) {}
+
+  std::uint32_t block_size() const noexcept { return inner_->block_size(); }
+  std::uint32_t block_count() const noexcept { return inner_->block_count(); }
+
+  result<void> read(std::uint32_t address, mutable_bytes out) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_->read(address, out);
+  }
+
+  result<void> program(std::uint32_t address, bytes_view in) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    if (plan_->programs++ == plan_->fail_program) {
+      plan_->crashed = true;
+      const std::size_t keep = plan_->keep_bytes < in.size() ? plan_->keep_bytes : in.size();
+      if (keep != 0) (void)inner_->program(address, in.first(keep));
+      return errc::storage_io;
+    }
+    return inner_->program(address, in);
+  }
+
+  result<void> erase(std::uint32_t block) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    if (plan_->erases++ == plan_->fail_erase) {
+      plan_->crashed = true;
+      interrupted_erase(block);
+      return errc::storage_io;
+    }
+    return inner_->erase(block);
+  }
+
+ private:
+  // Half erased: the first half of the block reads 0xFF, the second half still holds what it held. That
+  // cannot be produced through program() (it only clears bits), so it needs the simulated part's cells;
+  // over a device without them the erase simply does not happen.
+  void interrupted_erase(std::uint32_t block) noexcept {
+    if constexpr (requires(Flash& f) { f.cells(); }) {
+      const std::size_t base = std::size_t{block} * inner_->block_size();
+      std::memset(inner_->cells().data() + base, 0xFF, inner_->block_size() / 2);
+    }
+  }
+
+  Flash* inner_;
+  flash_fault_plan* plan_;
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/faulty_flash.hpp -----
+// ----- begin thingwell/store/flash_store.hpp -----
+// thingwell — a persistence policy for raw NOR flash: a log-structured store with no heap and no OS.
+//
+// Layout. The region is a ring of erase blocks written one after another. Every block in use starts with
+// a block_start record numbering its place in the log; records (record_format.hpp) follow back to back
+// and never cross a block. Queue records, head markers ("everything below sequence H is consumed") and
+// keyed records (put / erase tombstone) share the one log, so appending, popping and replacing a value
+// are all a program of fresh cells: nothing is ever rewritten in place.
+//
+// Atomicity. A record's value is programmed before its header, and the header carries the checksums:
+// power lost anywhere in between leaves either a complete record or an invalid header, and an invalid
+// header is treated as the end of what was written. A put therefore either happened or did not.
+//
+// Space and wear. A new block is taken in physical order after the newest, so every block is erased
+// once per trip around the ring: wear levels itself without bookkeeping. When only one free block is left
+// the oldest block is reclaimed: its live keyed records and a head marker are copied forward, then it is
+// erased. It can be reclaimed only once every queue record in it has been popped; until then appends fail
+// with errc::storage_full (the caller's overflow policy decides what to drop). The last free block is kept
+// for that copying, so reclaiming never runs out of room. The bound that guarantees it (every key at its
+// largest, plus a marker, fits in one block) is checked by mount().
+//
+// Durability. Programs are durable when they return, so append() and put() are durable at once; pops are
+// recorded by a head marker written by commit() (or automatically by the commit_policy). After a power
+// loss, records popped since the last marker come back.
+//
+// RAM. Per block: its log number and newest queue sequence; per key slot: where its newest record is.
+// flash_store<Flash, Blocks, Keys> holds those tables inline; basic_flash_store<Flash> is the size-erased
+// code that works on them. The flash device is used by reference and must outlive the store.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+// ----- begin thingwell/store/persistence.hpp -----
+// thingwell — the persistence policy: what a store must do for the offline queue and the session state.
+//
+// A store holds two things:
+//
+//  * Keyed records: small values (session state, a shadow version, a job checkpoint) under a short key.
+//    put() replaces the whole value atomically: after a crash get() returns the old value or the new one,
+//    never a mix. get() copies the value into the caller's buffer and returns its size; a missing key is
+//    errc::not_found, a value too large for the buffer errc::buffer_too_small, and a value that fails its
+//    checksum errc::storage_corrupt (never the damaged bytes, never an older version). erase() of a key that
+//    does not exist succeeds. put() and erase() are durable when they return.
+//
+//  * A record queue: append() adds a record at the tail and returns its sequence number, which grows by one
+//    per record and keeps growing across restarts (a receiver removes duplicates with it). peek() copies
+//    the oldest record into the caller's buffer; pop() removes it. records() and bytes() count what is
+//    queued (bytes are payload bytes, framing excluded). An empty queue answers peek()/pop() with
+//    errc::not_found.
+//
+// Durability is group commit: append() and pop() may be buffered; commit() makes every append and pop made
+// so far durable, and commit(now) does the same when the store's commit interval has passed since the last
+// commit (call it from the application loop). A store may also commit on its own (every N records, every
+// N bytes: see commit_policy). After a crash the queue holds every record appended before the last
+// successful commit and not popped before it; records appended later may or may not be there, in order
+// and without gaps; records popped after the last commit may come back (at-least-once delivery).
+//
+// Capacity is bounded: a record, value or key that does not fit is refused with errc::storage_full and
+// changes nothing already stored; an empty or over-long key is errc::invalid_argument.
+//
+// Corruption is reported, never returned as data. A damaged queue record is skipped and counted (see each
+// store's stats(): it cannot be delivered, and stopping the queue behind it would lose everything after
+// it); a damaged keyed record makes get() fail with errc::storage_corrupt.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace thingwell::store {
+
+// What peek() found at the head of the queue.
+struct record_info {
+  std::uint64_t sequence = 0;
+  std::size_t size = 0;  // bytes copied into the caller's buffer
+};
+
+// When a store commits on its own. Zero switches a trigger off; with every trigger off the store commits
+// only when told to. The default is the safest and slowest: every record.
+struct commit_policy {
+  std::uint32_t every_records = 1;  // appends + pops since the last commit
+  std::size_t every_bytes = 0;      // payload bytes appended since the last commit
+  duration interval{0};             // commit(now) commits once this much time has passed (0: every call)
+};
+
+// What opening or mounting a persistent store found. Everything here was skipped, never delivered.
+struct recovery_stats {
+  std::uint64_t torn_tail_bytes = 0;   // an interrupted last write, cut off
+  std::uint64_t damaged_records = 0;   // queue records whose value failed its checksum (skipped when reached)
+  std::uint64_t skipped_bytes = 0;     // bytes with no valid header, passed over to find the next record
+  std::uint64_t lost_records = 0;      // sequence numbers missing between valid queue records
+  std::uint64_t damaged_keys = 0;      // keyed records whose value failed its checksum (get: storage_corrupt)
+  std::uint64_t leftover_files = 0;    // half-written temporary files removed (file log)
+};
+
+template <class S>
+concept persistence = requires(S& s, const S& cs, std::string_view key, bytes_view value, mutable_bytes out,
+                               time_point now) {
+  { s.put(key, value) } -> std::same_as<result<void>>;
+  { s.get(key, out) } -> std::same_as<result<std::size_t>>;
+  { s.erase(key) } -> std::same_as<result<void>>;
+  { s.append(value) } -> std::same_as<result<std::uint64_t>>;
+  { s.peek(out) } -> std::same_as<result<record_info>>;
+  { s.pop() } -> std::same_as<result<void>>;
+  { cs.records() } -> std::same_as<std::size_t>;
+  { cs.bytes() } -> std::same_as<std::size_t>;
+  { s.commit() } -> std::same_as<result<void>>;
+  { s.commit(now) } -> std::same_as<result<void>>;
+};
+
+namespace detail {
+
+// Counts what has not been committed yet and answers "is a commit due?" for a commit_policy.
+class commit_tracker {
+ public:
+  constexpr explicit commit_tracker(commit_policy policy = {}) noexcept : policy_(policy) {}
+
+  void note(std::size_t payload_bytes) noexcept {
+    ++pending_ops_;
+    pending_bytes_ += payload_bytes;
+  }
+  bool pending() const noexcept { return pending_ops_ != 0; }
+  bool due() const noexcept {
+    return (policy_.every_records != 0 && pending_ops_ >= policy_.every_records) ||
+           (policy_.every_bytes != 0 && pending_bytes_ >= policy_.every_bytes);
+  }
+  bool due_at(time_point now) const noexcept { return pending() && now - last_commit_ >= policy_.interval; }
+  void committed() noexcept { pending_ops_ = pending_bytes_ = 0; }
+  void committed(time_point now) noexcept {
+    committed();
+    last_commit_ = now;
+  }
+  const commit_policy& policy() const noexcept { return policy_; }
+
+ private:
+  commit_policy policy_;
+  std::size_t pending_ops_ = 0;
+  std::size_t pending_bytes_ = 0;
+  time_point last_commit_{};
+};
+
+}  // namespace detail
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/persistence.hpp -----
+// ----- begin thingwell/store/record_format.hpp -----
+// thingwell — the on-media framing of one stored record, shared by the file log and the flash store.
+//
+//   offset  size  field
+//        0     4  payload length (little-endian, as every field here)
+//        4     8  sequence number (queue records), head sequence (head markers), block number (block starts)
+//       12     1  kind (record_kind); 0x00 and 0xFF are never used, so erased flash and zeroed files
+//                 never look like a record
+//       13     1  key length (keyed records: the payload starts with the key)
+//       14     2  reserved, zero
+//       16     4  CRC-32 of the value (the payload after the key)
+//       20     4  CRC-32 of bytes 0..19 followed by the key
+//
+// Two checksums instead of one: when only the value is damaged the header is still trusted, so a reader
+// knows the record's length and its key, skips exactly that record and can say which key went bad. When
+// the header itself fails, its length cannot be trusted and the reader has to search forward for the next
+// valid header (resynchronise) instead.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace thingwell::store {
+
+enum class record_kind : std::uint8_t {
+  data = 1,         // a queue record
+  head = 2,         // everything with a lower sequence number has been consumed (payload: next sequence)
+  put = 3,          // keyed record: key then value
+  erase = 4,        // keyed tombstone: key only
+  block_start = 5,  // first record of a flash erase block; sequence = the block's place in the log
+};
+
+inline constexpr std::size_t record_header_size = 24;
+
+struct record_header {
+  std::uint32_t length = 0;  // payload bytes, key included
+  std::uint64_t sequence = 0;
+  record_kind kind = record_kind::data;
+  std::uint8_t key_length = 0;
+  std::uint32_t value_crc = 0;
+
+  std::size_t total_size() const noexcept { return record_header_size + length; }
+  std::size_t value_length() const noexcept { return length - key_length; }
+};
+
+namespace detail {
+
+inline void put_le32(byte* p, std::uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<byte>(v >> (8 * i));
+}
+inline void put_le64(byte* p, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<byte>(v >> (8 * i));
+}
+inline std::uint32_t get_le32(const byte* p) noexcept {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+inline std::uint64_t get_le64(const byte* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+inline bool known_kind(std::uint8_t k) noexcept {
+  return k >= static_cast<std::uint8_t>(record_kind::data) && k <= static_cast<std::uint8_t>(record_kind::block_start);
+}
+
+}  // namespace detail
+
+// Writes the 24 header bytes for `payload` (key first, then value) into `out`.
+inline void encode_record_header(byte* out, record_kind kind, std::uint64_t sequence, bytes_view key,
+                                 bytes_view value) noexcept {
+  detail::put_le32(out, static_cast<std::uint32_t>(key.size() + value.size()));
+  detail::put_le64(out + 4, sequence);
+  out[12] = static_cast<byte>(kind);
+  out[13] = static_cast<byte>(key.size());
+  out[14] = 0;
+  out[15] = 0;
+  detail::put_le32(out + 16, crc32_of(value));
+  detail::put_le32(out + 20, crc32{}.update({out, 20}).update(key).value());
+}
+
+// The header fields when the 24 bytes are self-consistent before the key is checked: a known kind, a
+// key no longer than the payload, and a length no greater than `max_length`. The caller then checks the
+// header CRC with header_crc_matches() once it has the key.
+inline std::optional<record_header> decode_record_header(bytes_view raw, std::size_t max_length) noexcept {
+  if (raw.size() < record_header_size) return std::nullopt;
+  const byte* p = raw.data();
+  record_header h;
+  h.length = detail::get_le32(p);
+  h.sequence = detail::get_le64(p + 4);
+  if (!detail::known_kind(p[12]) || p[14] != 0 || p[15] != 0) return std::nullopt;
+  h.kind = static_cast<record_kind>(p[12]);
+  h.key_length = p[13];
+  if (h.length > max_length || h.key_length > h.length) return std::nullopt;
+  h.value_crc = detail::get_le32(p + 16);
+  return h;
+}
+
+inline bool header_crc_matches(bytes_view raw, bytes_view key) noexcept {
+  return crc32{}.update(raw.first(20)).update(key).value() == detail::get_le32(raw.data() + 20);
+}
+
+// Header decoding for records without a key (queue records, markers): one call does both checks.
+inline std::optional<record_header> decode_keyless_header(bytes_view raw, std::size_t max_length) noexcept {
+  auto h = decode_record_header(raw, max_length);
+  if (!h || h->key_length != 0 || !header_crc_matches(raw, {})) return std::nullopt;
+  return h;
+}
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/record_format.hpp -----
+
+namespace thingwell::store {
+
+struct flash_store_config {
+  std::size_t max_key_bytes = 32;
+  std::size_t max_value_bytes = 128;
+  commit_policy commit{};
+};
+
+template <flash_device Flash>
+class basic_flash_store {
+ public:
+  struct block_info {
+    std::uint64_t number = 0;       // place in the log, from 1; 0: the block is free
+    std::uint64_t newest_data = 0;  // sequence of its newest queue record, when has_data
+    bool has_data = false;
+    bool erased = false;  // free and known to be all 0xFF: it can be used without another erase
+  };
+  struct key_slot {
+    std::uint32_t address = 0;  // of the newest put record of this key
+    std::uint32_t hash = 0;     // of the key, to skip most flash reads in a lookup
+    std::uint8_t key_length = 0;  // 0: the slot is free
+    bool damaged = false;         // the value failed its checksum at mount
+  };
+
+  basic_flash_store(const basic_flash_store&) = delete;
+  basic_flash_store& operator=(const basic_flash_store&) = delete;
+
+  // Reads the whole region and rebuilds the RAM tables; formats an empty (or unrecognisable) region.
+  // Must succeed before any other call.
+  result<void> mount() noexcept {
+    reset();
+    const std::uint32_t count = flash_->block_count();
+    block_size_ = flash_->block_size();
+    if (count < 3 || count > blocks_.size() || block_size_ < 4 * header_bytes || config_.max_key_bytes == 0 ||
+        config_.max_key_bytes > 255)
+      return errc::invalid_argument;
+    // Every key at its largest plus a head marker must fit in one block, or reclaiming could run out of room.
+    const std::size_t key_record = header_bytes + config_.max_key_bytes + config_.max_value_bytes;
+    if (keys_.size() * key_record + marker_size > block_size_ - header_bytes) return errc::invalid_argument;
+    block_count_ = count;
+
+    for (std::uint32_t b = 0; b < block_count_; ++b) {
+      byte raw[header_bytes];
+      if (!flash_->read(address(b, 0), raw)) return fail();
+      const auto h = decode_keyless_header(raw, 0);
+      if (h && h->kind == record_kind::block_start && h->sequence != 0) {
+        blocks_[b].number = h->sequence;
+        if (h->sequence >= next_block_number_) next_block_number_ = h->sequence + 1;
+      }
+    }
+    if (used_blocks() == 0) {
+      mounted_ = true;
+      if (auto r = open_block(true, 0); !r) return r;
+      read_block_ = active_;
+      read_offset_ = header_bytes;
+      return success();
+    }
+
+    // Pass 1: the head, the next sequence number, the keys and each block's newest queue record.
+    bool first = true;
+    for (std::uint32_t b = oldest(); b != npos; b = next_in_log(b)) {
+      std::uint32_t end = 0;
+      const bool ok = scan_block(b, end, [&](const record_header& h, std::uint32_t at, bool value_ok) {
+        switch (h.kind) {
+          case record_kind::data:
+            blocks_[b].has_data = true;
+            blocks_[b].newest_data = h.sequence;
+            if (h.sequence + 1 > next_sequence_) next_sequence_ = h.sequence + 1;
+            if (first) {
+              // The oldest record still in flash: everything before it was consumed and reclaimed.
+              if (h.sequence > head_) head_ = h.sequence;
+              first = false;
+            }
+            break;
+          case record_kind::head: {
+            if (h.sequence > head_) head_ = h.sequence;
+            byte next[8];
+            if (value_ok && h.value_length() == 8 && flash_->read(at + header_bytes, next)) {
+              const std::uint64_t n = detail::get_le64(next);
+              if (n > next_sequence_) next_sequence_ = n;
+            }
+            break;
+          }
+          case record_kind::put: index_put(at, h, value_ok); break;
+          case record_kind::erase: index_erase(at, h); break;
+          case record_kind::block_start: break;
+        }
+      });
+      if (!ok) return fail();
+      active_ = b;
+      write_offset_ = end;
+    }
+    if (head_ > next_sequence_) next_sequence_ = head_;
+    committed_head_ = head_;
+
+    // Pass 2: what is still queued, now that the head is known.
+    std::uint64_t expected = head_;
+    for (std::uint32_t b = oldest(); b != npos; b = next_in_log(b)) {
+      std::uint32_t end = 0;
+      const bool ok = scan_block(b, end, [&](const record_header& h, std::uint32_t, bool value_ok) {
+        if (h.kind != record_kind::data || h.sequence < head_) return;
+        ++records_;
+        bytes_ += h.length;
+        if (!value_ok) ++stats_.damaged_records;
+        if (h.sequence > expected) stats_.lost_records += h.sequence - expected;
+        expected = h.sequence + 1;
+      }, true);
+      if (!ok) return fail();
+    }
+
+    // A torn write leaves programmed bytes after the last valid record. Closing the block would waste it
+    // (and, after a power cut in the middle of reclaiming, leave no free block at all), so writing goes
+    // on after the torn bytes instead, once they are programmed to 0x00: zeros never decode as a header
+    // nor read as erased, so a later scan passes over them and finds what follows.
+    if (auto r = seal_torn_tail(); !r) return r;
+    read_block_ = oldest();
+    read_offset_ = header_bytes;
+    mounted_ = true;
+    return success();
+  }
+
+  // ---- keyed records
+  result<void> put(std::string_view key, bytes_view value) noexcept {
+    if (auto r = usable(); !r) return r;
+    if (key.empty() || key.size() > config_.max_key_bytes) return errc::invalid_argument;
+    if (value.size() > config_.max_value_bytes) return errc::storage_full;
+    std::size_t slot = find(key);
+    if (slot == npos_slot) {
+      slot = free_slot();
+      if (slot == npos_slot) return errc::storage_full;
+    }
+    auto at = write_record(record_kind::put, 0, as_bytes(key), value, false);
+    if (!at) return at.error();
+    keys_[slot] = key_slot{*at, hash(as_bytes(key)), static_cast<std::uint8_t>(key.size()), false};
+    return success();
+  }
+
+  result<std::size_t> get(std::string_view key, mutable_bytes out) noexcept {
+    if (auto r = usable(); !r) return r.error();
+    if (key.empty() || key.size() > config_.max_key_bytes) return errc::invalid_argument;
+    const std::size_t slot = find(key);
+    if (slot == npos_slot) return errc::not_found;
+    if (keys_[slot].damaged) return errc::storage_corrupt;
+    byte raw[header_bytes];
+    if (!flash_->read(keys_[slot].address, raw)) return fail();
+    const auto h = decode_record_header(raw, block_size_);
+    if (!h) return errc::storage_corrupt;
+    const std::size_t n = h->value_length();
+    if (n > out.size()) return errc::buffer_too_small;
+    if (!flash_->read(keys_[slot].address + header_bytes + h->key_length, out.first(n))) return fail();
+    if (crc32_of(out.first(n)) != h->value_crc) return errc::storage_corrupt;
+    return n;
+  }
+
+  result<void> erase(std::string_view key) noexcept {
+    if (auto r = usable(); !r) return r;
+    if (key.empty() || key.size() > config_.max_key_bytes) return errc::invalid_argument;
+    const std::size_t slot = find(key);
+    if (slot == npos_slot) return success();
+    if (auto at = write_record(record_kind::erase, 0, as_bytes(key), {}, false); !at) return at.error();
+    keys_[slot] = key_slot{};
+    return success();
+  }
+
+  // ---- queue
+  result<std::uint64_t> append(bytes_view record) noexcept {
+    if (auto r = usable(); !r) return r.error();
+    if (record.size() > max_record_bytes()) return errc::storage_full;
+    const std::uint64_t sequence = next_sequence_;
+    auto at = write_record(record_kind::data, sequence, {}, record, false);
+    if (!at) return at.error();
+    block_info& b = blocks_[*at / block_size_];
+    b.has_data = true;
+    b.newest_data = sequence;
+    ++next_sequence_;
+    ++records_;
+    bytes_ += record.size();
+    if (auto r = note_and_maybe_commit(record.size()); !r) return r.error();
+    return sequence;
+  }
+
+  result<record_info> peek(mutable_bytes out) noexcept {
+    if (auto r = usable(); !r) return r.error();
+    for (;;) {
+      auto found = locate_head();
+      if (!found) return found.error();
+      const record_header& h = found->header;
+      if (h.length > out.size()) return errc::buffer_too_small;
+      if (!flash_->read(found->address + header_bytes, out.first(h.length))) return fail();
+      if (crc32_of(out.first(h.length)) == h.value_crc) return record_info{h.sequence, h.length};
+      // Damaged since it was written: counted and passed over, never handed out.
+      ++stats_.damaged_records;
+      consume(*found);
+    }
+  }
+
+  result<void> pop() noexcept {
+    if (auto r = usable(); !r) return r;
+    auto found = locate_head();
+    if (!found) return found.error();
+    consume(*found);
+    return note_and_maybe_commit(0);
+  }
+
+  std::size_t records() const noexcept { return records_; }
+  std::size_t bytes() const noexcept { return bytes_; }
+
+  result<void> commit() noexcept {
+    if (auto r = usable(); !r) return r;
+    if (head_ != committed_head_) {
+      // Like any write, a marker first tries to keep the reserve block free; only when nothing can be
+      // reclaimed does it use the reserve, because a marker is what lets the oldest block be reclaimed.
+      auto r = write_marker(false);
+      if (!r && r.error() == errc::storage_full) r = write_marker(true);
+      if (!r) return r;
+    }
+    tracker_.committed();
+    return success();
+  }
+  result<void> commit(time_point now) noexcept {
+    if (!tracker_.due_at(now)) return success();
+    if (auto r = commit(); !r) return r;
+    tracker_.committed(now);
+    return success();
+  }
+
+  // ---- observability
+  const recovery_stats& stats() const noexcept { return stats_; }
+  std::size_t max_record_bytes() const noexcept { return block_size_ - 2 * header_bytes; }
+  std::uint32_t free_blocks() const noexcept { return block_count_ - used_blocks(); }
+  std::uint64_t next_sequence() const noexcept { return next_sequence_; }
+
+ protected:
+  basic_flash_store(Flash& flash, std::span<block_info> blocks, std::span<key_slot> keys,
+                    const flash_store_config& config) noexcept
+      : flash_(&flash), blocks_(blocks), keys_(keys), config_(config), tracker_(config.commit) {}
+  ~basic_flash_store() = default;
+
+ private:
+  static constexpr std::uint32_t npos = ~std::uint32_t{0};
+  static constexpr std::size_t npos_slot = ~std::size_t{0};
+  static constexpr std::uint32_t header_bytes = static_cast<std::uint32_t>(record_header_size);
+  static constexpr std::size_t marker_size = header_bytes + 8;
+
+  struct located {
+    std::uint32_t address;
+    record_header header;
+  };
+
+  void reset() noexcept {
+    for (block_info& b : blocks_) b = block_info{};
+    for (key_slot& k : keys_) k = key_slot{};
+    mounted_ = failed_ = false;
+    block_count_ = 0;
+    active_ = read_block_ = npos;
+    write_offset_ = read_offset_ = 0;
+    next_block_number_ = 1;
+    head_ = committed_head_ = next_sequence_ = 0;
+    records_ = bytes_ = 0;
+    stats_ = recovery_stats{};
+    tracker_ = detail::commit_tracker(config_.commit);
+  }
+
+  result<void> usable() const noexcept {
+    if (failed_) return errc::storage_io;
+    if (!mounted_) return errc::closed;
+    return success();
+  }
+  // A device error leaves the RAM tables possibly out of step with the cells: only a new mount() is safe.
+  std::error_code fail() noexcept {
+    failed_ = true;
+    return errc::storage_io;
+  }
+
+  std::uint32_t address(std::uint32_t block, std::uint32_t offset) const noexcept { return block * block_size_ + offset; }
+
+  std::uint32_t used_blocks() const noexcept {
+    std::uint32_t n = 0;
+    for (std::uint32_t b = 0; b < block_count_; ++b) n += blocks_[b].number != 0 ? 1U : 0U;
+    return n;
+  }
+  std::uint32_t oldest() const noexcept {
+    std::uint32_t best = npos;
+    for (std::uint32_t b = 0; b < block_count_; ++b)
+      if (blocks_[b].number != 0 && (best == npos || blocks_[b].number < blocks_[best].number)) best = b;
+    return best;
+  }
+  std::uint32_t next_in_log(std::uint32_t block) const noexcept {
+    std::uint32_t best = npos;
+    for (std::uint32_t b = 0; b < block_count_; ++b)
+      if (blocks_[b].number > blocks_[block].number && (best == npos || blocks_[b].number < blocks_[best].number))
+        best = b;
+    return best;
+  }
+
+  // The record at `offset` of `block` (or the next valid one after damage), or nullopt at the end of what
+  // was written. `skipped` receives the bytes passed over without a valid header.
+  result<std::optional<located>> next_record(std::uint32_t block, std::uint32_t offset, std::uint64_t& skipped) noexcept {
+    const std::uint32_t limit = block == active_ ? write_offset_ : block_size_;
+    for (std::uint32_t at = offset; at + header_bytes <= limit; ++at) {
+      byte raw[header_bytes];
+      if (!flash_->read(address(block, at), raw)) return fail();
+      if (at == offset && all_erased(raw)) return std::optional<located>{};  // nothing written from here on
+      if (auto h = decode_record_header(raw, limit - at - header_bytes)) {
+        byte key[255];
+        if (!flash_->read(address(block, at) + header_bytes, {key, h->key_length})) return fail();
+        if (header_crc_matches(raw, {key, h->key_length})) {
+          skipped += at - offset;
+          return std::optional<located>{located{address(block, at), *h}};
+        }
+      }
+    }
+    skipped += limit > offset ? limit - offset : 0;
+    return std::optional<located>{};
+  }
+
+  template <class Visit>
+  bool scan_block(std::uint32_t block, std::uint32_t& end, Visit&& visit, bool quiet = false) noexcept {
+    std::uint32_t at = header_bytes;
+    std::uint64_t skipped = 0;
+    const std::uint32_t saved_active = active_;
+    active_ = npos;  // while scanning, every block is read to its physical end
+    for (;;) {
+      auto found = next_record(block, at, skipped);
+      if (!found) {
+        active_ = saved_active;
+        return false;
+      }
+      if (!*found) break;
+      const located& r = **found;
+      bool value_ok = true;
+      if (r.header.kind != record_kind::block_start) {
+        auto ok = value_crc_ok(r);
+        if (!ok) {
+          active_ = saved_active;
+          return false;
+        }
+        value_ok = *ok;
+        visit(r.header, r.address, value_ok);
+        if (!value_ok && r.header.kind == record_kind::put && !quiet) ++stats_.damaged_keys;
+      }
+      at = r.address - address(block, 0) + static_cast<std::uint32_t>(r.header.total_size());
+    }
+    active_ = saved_active;
+    if (!quiet) stats_.skipped_bytes += skipped;
+    end = at;
+    return true;
+  }
+
+  result<bool> value_crc_ok(const located& r) noexcept {
+    crc32 c;
+    std::uint32_t from = r.address + header_bytes + r.header.key_length;
+    std::size_t left = r.header.value_length();
+    byte chunk[64];
+    while (left != 0) {
+      const std::size_t n = left < sizeof chunk ? left : sizeof chunk;
+      if (!flash_->read(from, {chunk, n})) return fail();
+      c.update({chunk, n});
+      from += static_cast<std::uint32_t>(n);
+      left -= n;
+    }
+    return c.value() == r.header.value_crc;
+  }
+
+  static bool all_erased(bytes_view b) noexcept {
+    for (byte x : b)
+      if (x != 0xFF) return false;
+    return true;
+  }
+  result<void> seal_torn_tail() noexcept {
+    // The end of the programmed bytes: everything from there to the end of the block reads 0xFF.
+    std::uint32_t end = write_offset_;
+    byte chunk[64];
+    for (std::uint32_t at = write_offset_; at < block_size_;) {
+      const std::uint32_t n = block_size_ - at < sizeof chunk ? block_size_ - at : static_cast<std::uint32_t>(sizeof chunk);
+      if (!flash_->read(address(active_, at), {chunk, n})) return fail();
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (chunk[i] != 0xFF) end = at + i + 1;
+      at += n;
+    }
+    if (end == write_offset_) return success();
+    stats_.torn_tail_bytes += end - write_offset_;
+    std::memset(chunk, 0, sizeof chunk);
+    for (std::uint32_t at = write_offset_; at < end;) {
+      const std::uint32_t n = end - at < sizeof chunk ? end - at : static_cast<std::uint32_t>(sizeof chunk);
+      if (!flash_->program(address(active_, at), {chunk, n})) return fail();
+      at += n;
+    }
+    write_offset_ = end;
+    return success();
+  }
+
+  // ---- keys
+  static std::uint32_t hash(bytes_view key) noexcept {  // FNV-1a
+    std::uint32_t h = 2166136261U;
+    for (byte b : key) h = (h ^ b) * 16777619U;
+    return h;
+  }
+  bool slot_holds(const key_slot& s, bytes_view key, std::uint32_t h) noexcept {
+    if (s.key_length != key.size() || s.hash != h) return false;
+    byte stored[255];
+    if (!flash_->read(s.address + header_bytes, {stored, key.size()})) return false;
+    return std::memcmp(stored, key.data(), key.size()) == 0;
+  }
+  std::size_t find(std::string_view key) noexcept {
+    const bytes_view k = as_bytes(key);
+    const std::uint32_t h = hash(k);
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (slot_holds(keys_[i], k, h)) return i;
+    return npos_slot;
+  }
+  std::size_t free_slot() const noexcept {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i].key_length == 0) return i;
+    return npos_slot;
+  }
+  bool read_key(std::uint32_t at, const record_header& h, byte* key) noexcept {
+    return static_cast<bool>(flash_->read(at + header_bytes, {key, h.key_length}));
+  }
+  void index_put(std::uint32_t at, const record_header& h, bool value_ok) noexcept {
+    byte key[255];
+    if (h.key_length == 0 || !read_key(at, h, key)) return;
+    std::size_t slot = find(as_string({key, h.key_length}));
+    if (slot == npos_slot) slot = free_slot();
+    if (slot == npos_slot) return;  // more keys than slots: only possible with a smaller build than wrote it
+    keys_[slot] = key_slot{at, hash({key, h.key_length}), h.key_length, !value_ok};
+  }
+  void index_erase(std::uint32_t at, const record_header& h) noexcept {
+    byte key[255];
+    if (h.key_length == 0 || !read_key(at, h, key)) return;
+    if (const std::size_t slot = find(as_string({key, h.key_length})); slot != npos_slot) keys_[slot] = key_slot{};
+  }
+
+  // ---- writing
+  // Value first, header last: until the header is complete the record does not exist.
+  result<std::uint32_t> write_record(record_kind kind, std::uint64_t sequence, bytes_view key, bytes_view value,
+                                     bool reclaiming) noexcept {
+    const std::size_t need = header_bytes + key.size() + value.size();
+    // Ordinary writes never eat into the reserve block: when a marker had to take it, the oldest block is
+    // reclaimed before anything else is written.
+    if (!reclaiming)
+      while (free_blocks() == 0)
+        if (auto r = reclaim_oldest(); !r) return r.error();
+    if (write_offset_ + need > block_size_ || active_ == npos)
+      if (auto r = open_block(reclaiming, need); !r) return r.error();
+    const std::uint32_t at = address(active_, write_offset_);
+    byte header[header_bytes];
+    encode_record_header(header, kind, sequence, key, value);
+    if (!key.empty() && !flash_->program(at + header_bytes, key)) return fail();
+    if (!value.empty() && !flash_->program(at + header_bytes + static_cast<std::uint32_t>(key.size()), value))
+      return fail();
+    if (!flash_->program(at, header)) return fail();
+    write_offset_ += static_cast<std::uint32_t>(need);
+    return at;
+  }
+
+  result<void> write_marker(bool reclaiming) noexcept {
+    byte next[8];
+    detail::put_le64(next, next_sequence_);
+    if (auto r = write_record(record_kind::head, head_, {}, next, reclaiming); !r) return r.error();
+    committed_head_ = head_;
+    return success();
+  }
+
+  // Makes room for `need` bytes, normally by starting the next block. Ordinary writes leave one free block
+  // for reclaiming; reclaiming may take it.
+  result<void> open_block(bool reclaiming, std::size_t need) noexcept {
+    if (!reclaiming) {
+      while (free_blocks() < 2) {
+        if (auto r = reclaim_oldest(); !r) return r;
+        // Reclaiming may itself have started a block (for the copies and the marker): use its room first
+        // instead of leaving it nearly empty.
+        if (write_offset_ + need <= block_size_) return success();
+      }
+    } else if (free_blocks() == 0) {
+      return errc::storage_full;
+    }
+    std::uint32_t b = active_ == npos ? 0 : (active_ + 1) % block_count_;
+    while (blocks_[b].number != 0) b = (b + 1) % block_count_;
+    if (!blocks_[b].erased && !flash_->erase(b)) return fail();
+    byte header[header_bytes];
+    encode_record_header(header, record_kind::block_start, next_block_number_, {}, {});
+    if (!flash_->program(address(b, 0), header)) return fail();
+    blocks_[b] = block_info{next_block_number_++, 0, false, false};
+    active_ = b;
+    write_offset_ = header_bytes;
+    return success();
+  }
+
+  // Frees the oldest block once nothing queued lives in it: live keys and the head move forward first.
+  result<void> reclaim_oldest() noexcept {
+    const std::uint32_t victim = oldest();
+    if (victim == npos || victim == active_) return errc::storage_full;
+    if (blocks_[victim].has_data && blocks_[victim].newest_data >= head_) return errc::storage_full;
+    for (key_slot& k : keys_) {
+      if (k.key_length == 0 || k.address / block_size_ != victim) continue;
+      // Copied byte for byte, checksums included: a damaged value stays detectably damaged.
+      byte raw[header_bytes];
+      if (!flash_->read(k.address, raw)) return fail();
+      const auto h = decode_record_header(raw, block_size_);
+      if (!h) return errc::storage_corrupt;
+      if (auto r = copy_record(k.address, h->total_size()); !r) return r.error();
+      else k.address = *r;
+    }
+    if (auto r = write_marker(true); !r) return r;
+    if (!flash_->erase(victim)) return fail();
+    blocks_[victim] = block_info{};
+    blocks_[victim].erased = true;
+    if (read_block_ == victim) {
+      read_block_ = oldest();
+      read_offset_ = header_bytes;
+    }
+    return success();
+  }
+
+  result<std::uint32_t> copy_record(std::uint32_t from, std::size_t size) noexcept {
+    if (write_offset_ + size > block_size_)
+      if (auto r = open_block(true, size); !r) return r.error();
+    const std::uint32_t to = address(active_, write_offset_);
+    // Same order as write_record: everything after the header first, then the header.
+    byte chunk[64];
+    for (std::size_t done = header_bytes; done < size;) {
+      const std::size_t n = size - done < sizeof chunk ? size - done : sizeof chunk;
+      if (!flash_->read(from + static_cast<std::uint32_t>(done), {chunk, n})) return fail();
+      if (!flash_->program(to + static_cast<std::uint32_t>(done), {chunk, n})) return fail();
+      done += n;
+    }
+    if (!flash_->read(from, {chunk, header_bytes}) || !flash_->program(to, {chunk, header_bytes}))
+      return fail();
+    write_offset_ += static_cast<std::uint32_t>(size);
+    return to;
+  }
+
+  // ---- reading the queue
+  result<located> locate_head() noexcept {
+    while (read_block_ != npos) {
+      std::uint64_t skipped = 0;
+      auto found = next_record(read_block_, read_offset_, skipped);
+      if (!found) return found.error();
+      if (!*found) {
+        if (read_block_ == active_) break;
+        read_block_ = next_in_log(read_block_);
+        read_offset_ = header_bytes;
+        continue;
+      }
+      const located& r = **found;
+      if (r.header.kind == record_kind::data && r.header.sequence >= head_) {
+        read_offset_ = r.address - address(read_block_, 0);
+        return r;
+      }
+      read_offset_ = r.address - address(read_block_, 0) + static_cast<std::uint32_t>(r.header.total_size());
+    }
+    // The end of the log: whatever the counters say, nothing more can be delivered.
+    records_ = bytes_ = 0;
+    return errc::not_found;
+  }
+
+  void consume(const located& r) noexcept {
+    head_ = r.header.sequence + 1;
+    read_offset_ += static_cast<std::uint32_t>(r.header.total_size());
+    if (records_ != 0) --records_;
+    bytes_ = bytes_ >= r.header.length ? bytes_ - r.header.length : 0;
+  }
+
+  result<void> note_and_maybe_commit(std::size_t payload) noexcept {
+    tracker_.note(payload);
+    if (tracker_.due()) return commit();
+    return success();
+  }
+
+  Flash* flash_;
+  std::span<block_info> blocks_;
+  std::span<key_slot> keys_;
+  flash_store_config config_;
+  detail::commit_tracker tracker_;
+
+  bool mounted_ = false;
+  bool failed_ = false;
+  std::uint32_t block_size_ = 0;
+  std::uint32_t block_count_ = 0;
+  std::uint32_t active_ = npos;  // the block being written
+  std::uint32_t write_offset_ = 0;
+  std::uint32_t read_block_ = npos;  // where the search for the oldest queued record resumes
+  std::uint32_t read_offset_ = 0;
+  std::uint64_t next_block_number_ = 1;
+  std::uint64_t head_ = 0;  // sequence of the oldest record not popped
+  std::uint64_t committed_head_ = 0;
+  std::uint64_t next_sequence_ = 0;
+  std::size_t records_ = 0;
+  std::size_t bytes_ = 0;
+  recovery_stats stats_{};
+};
+
+template <flash_device Flash, std::uint32_t Blocks, std::size_t Keys = 8>
+class flash_store final : public basic_flash_store<Flash> {
+  using base = basic_flash_store<Flash>;
+
+ public:
+  explicit flash_store(Flash& flash, const flash_store_config& config = {}) noexcept
+      : base(flash, blocks_, keys_, config) {}
+
+ private:
+  typename base::block_info blocks_[Blocks];
+  typename base::key_slot keys_[Keys > 0 ? Keys : 1];
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/flash_store.hpp -----
+// ----- begin thingwell/store/memory_store.hpp -----
+// thingwell — the RAM store: the default persistence policy, bounded, and gone at reset.
+//
+// memory_store<QueueRecords, QueueBytes, Keys, ValueBytes, KeyBytes> keeps everything in arrays inside the
+// object and never allocates. Code that does not care about the capacities takes a memory_store_base&, the
+// size-erased base, so one copy of the logic serves every instantiation (as bounded_vector does for
+// static_vector). Nothing is ever corrupt here (no checksums: RAM that flips bits has bigger problems), and
+// commit() has nothing to do.
+//
+// The queue's payload bytes live in a byte ring that wraps in the middle of a record when it has to, so
+// QueueBytes payload bytes always fit, whatever the record sizes.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace thingwell::store {
+
+class memory_store_base {
+ public:
+  struct queued {
+    std::uint64_t sequence;
+    std::size_t offset;  // of the first payload byte in the ring
+    std::size_t size;
+  };
+  struct keyed {
+    std::size_t key_length;  // 0: the slot is free
+    std::size_t value_length;
+  };
+
+  memory_store_base(const memory_store_base&) = delete;
+  memory_store_base& operator=(const memory_store_base&) = delete;
+
+  // ---- keyed records
+  result<void> put(std::string_view key, bytes_view value) noexcept {
+    if (key.empty() || key.size() > key_capacity_) return errc::invalid_argument;
+    if (value.size() > value_capacity_) return errc::storage_full;
+    std::size_t slot = find(key);
+    if (slot == npos) {
+      slot = find_free();
+      if (slot == npos) return errc::storage_full;
+      std::memcpy(key_at(slot), key.data(), key.size());
+      keys_[slot].key_length = key.size();
+    }
+    if (!value.empty()) std::memcpy(value_at(slot), value.data(), value.size());
+    keys_[slot].value_length = value.size();
+    return success();
+  }
+
+  result<std::size_t> get(std::string_view key, mutable_bytes out) noexcept {
+    if (key.empty() || key.size() > key_capacity_) return errc::invalid_argument;
+    const std::size_t slot = find(key);
+    if (slot == npos) return errc::not_found;
+    const std::size_t n = keys_[slot].value_length;
+    if (n > out.size()) return errc::buffer_too_small;
+    if (n != 0) std::memcpy(out.data(), value_at(slot), n);
+    return n;
+  }
+
+  result<void> erase(std::string_view key) noexcept {
+    if (key.empty() || key.size() > key_capacity_) return errc::invalid_argument;
+    if (const std::size_t slot = find(key); slot != npos) keys_[slot] = keyed{0, 0};
+    return success();
+  }
+
+  // ---- queue
+  result<std::uint64_t> append(bytes_view record) noexcept {
+    if (count_ == records_.size() || record.size() > ring_.size() - bytes_) return errc::storage_full;
+    const std::size_t at = (ring_first_ + bytes_) % ring_size();
+    copy_in(at, record);
+    records_[(first_ + count_) % records_.size()] = queued{next_sequence_, at, record.size()};
+    ++count_;
+    bytes_ += record.size();
+    return next_sequence_++;
+  }
+
+  result<record_info> peek(mutable_bytes out) noexcept {
+    if (count_ == 0) return errc::not_found;
+    const queued& r = records_[first_];
+    if (r.size > out.size()) return errc::buffer_too_small;
+    copy_out(r.offset, out.first(r.size));
+    return record_info{r.sequence, r.size};
+  }
+
+  result<void> pop() noexcept {
+    if (count_ == 0) return errc::not_found;
+    const queued& r = records_[first_];
+    ring_first_ = (r.offset + r.size) % ring_size();
+    bytes_ -= r.size;
+    first_ = (first_ + 1) % records_.size();
+    if (--count_ == 0) ring_first_ = 0;
+    return success();
+  }
+
+  std::size_t records() const noexcept { return count_; }
+  std::size_t bytes() const noexcept { return bytes_; }
+  std::size_t record_capacity() const noexcept { return records_.size(); }
+  std::size_t byte_capacity() const noexcept { return ring_.size(); }
+
+  result<void> commit() noexcept { return success(); }
+  result<void> commit(time_point) noexcept { return success(); }
+
+ protected:
+  memory_store_base(std::span<queued> records, mutable_bytes ring, std::span<keyed> keys, byte* key_bytes,
+                    std::size_t key_capacity, byte* value_bytes, std::size_t value_capacity) noexcept
+      : records_(records), ring_(ring), keys_(keys), key_bytes_(key_bytes), value_bytes_(value_bytes),
+        key_capacity_(key_capacity), value_capacity_(value_capacity) {}
+  ~memory_store_base() = default;
+
+ private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // A zero-capacity ring still needs a non-zero modulus; nothing is ever stored in it.
+  std::size_t ring_size() const noexcept { return ring_.empty() ? 1 : ring_.size(); }
+  byte* key_at(std::size_t slot) const noexcept { return key_bytes_ + slot * key_capacity_; }
+  byte* value_at(std::size_t slot) const noexcept { return value_bytes_ + slot * value_capacity_; }
+
+  std::size_t find(std::string_view key) const noexcept {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i].key_length == key.size() && std::memcmp(key_at(i), key.data(), key.size()) == 0) return i;
+    return npos;
+  }
+  std::size_t find_free() const noexcept {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i].key_length == 0) return i;
+    return npos;
+  }
+
+  // The ring may split a record in two: the part up to the end of the array, then the rest from its start.
+  void copy_in(std::size_t at, bytes_view from) noexcept {
+    const std::size_t first = std::min(from.size(), ring_.size() - at);
+    if (first != 0) std::memcpy(ring_.data() + at, from.data(), first);
+    if (first != from.size()) std::memcpy(ring_.data(), from.data() + first, from.size() - first);
+  }
+  void copy_out(std::size_t at, mutable_bytes to) const noexcept {
+    const std::size_t first = std::min(to.size(), ring_.size() - at);
+    if (first != 0) std::memcpy(to.data(), ring_.data() + at, first);
+    if (first != to.size()) std::memcpy(to.data() + first, ring_.data(), to.size() - first);
+  }
+
+  std::span<queued> records_;
+  mutable_bytes ring_;
+  std::span<keyed> keys_;
+  byte* key_bytes_;
+  byte* value_bytes_;
+  std::size_t key_capacity_;
+  std::size_t value_capacity_;
+
+  std::size_t first_ = 0;       // index of the oldest record in records_
+  std::size_t count_ = 0;
+  std::size_t ring_first_ = 0;  // offset of the oldest payload byte
+  std::size_t bytes_ = 0;
+  std::uint64_t next_sequence_ = 0;
+};
+
+template <std::size_t QueueRecords, std::size_t QueueBytes, std::size_t Keys = 8, std::size_t ValueBytes = 256,
+          std::size_t KeyBytes = 32>
+class memory_store final : public memory_store_base {
+  static_assert(QueueRecords > 0 && QueueBytes > 0, "memory_store needs a queue capacity");
+  static_assert(Keys > 0 && KeyBytes > 0, "memory_store needs room for at least one key");
+
+ public:
+  memory_store() noexcept
+      : memory_store_base(records_, ring_, keys_, key_bytes_, KeyBytes, value_bytes_, ValueBytes) {}
+
+ private:
+  queued records_[QueueRecords];
+  byte ring_[QueueBytes];
+  keyed keys_[Keys]{};  // zeroed after the base is built: every slot starts free
+  byte key_bytes_[Keys * KeyBytes];
+  byte value_bytes_[Keys * (ValueBytes > 0 ? ValueBytes : 1)];
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/memory_store.hpp -----
+
 #if THINGWELL_HAS_POSIX
 // ----- begin thingwell/net/posix_tcp.hpp -----
 #ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
@@ -6312,6 +9113,1337 @@ static_assert(pollable<tcp>);
 #endif  // THINGWELL_HAS_POSIX
 #endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
 // ----- end thingwell/net/posix_tcp.hpp -----
+// ----- begin thingwell/store/faulty_file_ops.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FAULTY_FILE_OPS_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FAULTY_FILE_OPS_HPP
+// thingwell — file operations that crash or fill up on cue, for recovery tests of the file log.
+//
+// faulty_file_ops forwards to posix_file_ops and counts every call that writes file data (write and
+// pwrite). The fault plan names one of those calls:
+//
+//  * fault::crash: the call writes only its first `keep_bytes` bytes (a torn write), then the "machine"
+//    is gone: this and every later call fails with errc::storage_io. With `lose_unsynced`, every file is
+//    also cut back to the size it had at its last sync, as after a power cut that empties the page cache.
+//    The test reboots by opening a new log over the same directory with plain posix_file_ops.
+//  * fault::disk_full: the call writes `keep_bytes` bytes and then fails with ENOSPC, and so does every
+//    later append write until the test clears `disk_full` (space was freed). In-place pwrite()s still
+//    work, as they do on a real full disk: the blocks are already allocated.
+//
+// Modelling limits: in-place pwrite()s are kept even with lose_unsynced (only appended bytes are cut),
+// and directory entries are never rolled back (the file log syncs the directory after each change).
+
+#if THINGWELL_HAS_POSIX
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// ----- begin thingwell/store/file_ops.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// thingwell — the file system calls the file log makes, as one replaceable type.
+//
+// The file log is a template over its file operations so that tests can put a crash-injecting layer
+// (faulty_file_ops.hpp) between the log and the kernel without a virtual call in production. Every call
+// maps errno to a thingwell error: a full disk or quota (ENOSPC, EDQUOT, EFBIG) is errc::storage_full, a
+// missing file errc::not_found, anything else errc::storage_io; last_errno() keeps the original for logs.
+
+#if THINGWELL_HAS_POSIX
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace thingwell::store {
+
+class posix_file_ops {
+ public:
+  enum class mode { read, append, create_new, read_write };
+
+  result<int> open(const char* path, mode m) noexcept {
+    int flags = O_CLOEXEC;
+    switch (m) {
+      case mode::read: flags |= O_RDONLY; break;
+      case mode::append: flags |= O_RDWR | O_APPEND | O_CREAT; break;  // read back by the reader too
+      case mode::create_new: flags |= O_WRONLY | O_CREAT | O_TRUNC; break;
+      case mode::read_write: flags |= O_RDWR | O_CREAT; break;
+    }
+    int fd;
+    do fd = ::open(path, flags, 0644);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return error();
+    return fd;
+  }
+
+  // One write(2): it may write fewer bytes than asked (the caller loops).
+  result<std::size_t> write(int fd, bytes_view data) noexcept {
+    ssize_t n;
+    do n = ::write(fd, data.data(), data.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pwrite(int fd, bytes_view data, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pread(int fd, mutable_bytes out, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  // File data (and the size) reach the medium; other metadata need not (fdatasync).
+  result<void> sync(int fd) noexcept {
+#if defined(__APPLE__)
+    if (::fsync(fd) != 0) return error();
+#else
+    if (::fdatasync(fd) != 0) return error();
+#endif
+    return success();
+  }
+
+  result<void> truncate(int fd, std::uint64_t size) noexcept {
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return error();
+    return success();
+  }
+
+  result<std::uint64_t> size(int fd) noexcept {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return error();
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  result<void> close(int fd) noexcept {
+    // Linux releases the descriptor even when close fails; retrying could close someone else's file.
+    if (::close(fd) != 0 && errno != EINTR) return error();
+    return success();
+  }
+
+  result<void> rename(const char* from, const char* to) noexcept {
+    if (::rename(from, to) != 0) return error();
+    return success();
+  }
+
+  result<void> unlink(const char* path) noexcept {
+    if (::unlink(path) != 0) return error();
+    return success();
+  }
+
+  result<void> make_directory(const char* path) noexcept {
+    if (::mkdir(path, 0755) != 0 && errno != EEXIST) return error();
+    return success();
+  }
+
+  // A new, renamed or removed name is durable only once its directory is synced.
+  result<void> sync_directory(const char* path) noexcept {
+    const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return error();
+    const int rc = ::fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+      errno = saved;
+      return error();
+    }
+    return success();
+  }
+
+  // Calls on_name(const char*) for every entry except "." and "..".
+  template <class F>
+  result<void> list(const char* path, F&& on_name) noexcept {
+    DIR* d = ::opendir(path);
+    if (d == nullptr) return error();
+    while (const dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      on_name(static_cast<const char*>(e->d_name));
+    }
+    ::closedir(d);
+    return success();
+  }
+
+  int last_errno() const noexcept { return last_errno_; }
+
+ private:
+  std::error_code error() noexcept {
+    last_errno_ = errno;
+    switch (last_errno_) {
+      case ENOSPC:
+      case EDQUOT:
+      case EFBIG: return errc::storage_full;
+      case ENOENT: return errc::not_found;
+      default: return errc::storage_io;
+    }
+  }
+
+  int last_errno_ = 0;
+};
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// ----- end thingwell/store/file_ops.hpp -----
+
+namespace thingwell::store {
+
+struct file_fault_plan {
+  enum class fault { none, crash, disk_full };
+  static constexpr std::uint64_t never = ~std::uint64_t{0};
+
+  fault kind = fault::none;
+  std::uint64_t at_write = never;  // 0-based index of the write or pwrite call that fails
+  std::size_t keep_bytes = 0;      // bytes of that call that reach the file
+  bool lose_unsynced = false;      // crash: cut every file back to its last synced size
+  // With lose_unsynced the plan itself decides what a power cut keeps, so the kernel's fsync adds only
+  // time: a test that runs thousands of crashes turns it off.
+  bool real_sync = true;
+
+  // State, for the test to read (and, for disk_full, to reset).
+  std::uint64_t writes = 0;  // write/pwrite calls seen
+  std::uint64_t syncs = 0;
+  bool crashed = false;
+  bool disk_full = false;
+
+  // Open descriptors and what a power cut would leave of each (only appends are tracked).
+  struct tracked {
+    int fd = -1;
+    std::string path;
+    std::uint64_t synced = 0;
+  };
+  tracked files[64];
+};
+
+class faulty_file_ops {
+ public:
+  using mode = posix_file_ops::mode;
+
+  explicit faulty_file_ops(file_fault_plan& plan) noexcept : plan_(&plan) {}
+
+  result<int> open(const char* path, mode m) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    auto fd = inner_.open(path, m);
+    if (fd && m != mode::read) track(*fd, path);
+    return fd;
+  }
+
+  result<std::size_t> write(int fd, bytes_view data) noexcept {
+    if (auto r = before_write(); !r) return r.error();
+    if (plan_->writes++ == plan_->at_write) return fault(fd, data, nullptr);
+    return inner_.write(fd, data);
+  }
+
+  // A full disk does not stop an overwrite of blocks a file already has: only appends see ENOSPC.
+  result<std::size_t> pwrite(int fd, bytes_view data, std::uint64_t offset) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    if (plan_->writes++ == plan_->at_write) return fault(fd, data, &offset);
+    return inner_.pwrite(fd, data, offset);
+  }
+
+  result<std::size_t> pread(int fd, mutable_bytes out, std::uint64_t offset) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.pread(fd, out, offset);
+  }
+  result<void> sync(int fd) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    ++plan_->syncs;
+    auto r = plan_->real_sync ? inner_.sync(fd) : success();
+    if (r)
+      if (auto* t = find(fd))
+        if (auto s = inner_.size(fd)) t->synced = *s;
+    return r;
+  }
+  result<void> truncate(int fd, std::uint64_t size) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.truncate(fd, size);
+  }
+  result<std::uint64_t> size(int fd) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.size(fd);
+  }
+  result<void> close(int fd) noexcept {
+    if (auto* t = find(fd)) t->fd = -1;  // forgotten: a closed file was synced or is not needed
+    return inner_.close(fd);            // closing is allowed after a crash: the test must not leak fds
+  }
+  result<void> rename(const char* from, const char* to) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.rename(from, to);
+  }
+  result<void> unlink(const char* path) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.unlink(path);
+  }
+  result<void> make_directory(const char* path) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.make_directory(path);
+  }
+  result<void> sync_directory(const char* path) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return plan_->real_sync ? inner_.sync_directory(path) : success();
+  }
+  template <class F>
+  result<void> list(const char* path, F&& on_name) noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    return inner_.list(path, static_cast<F&&>(on_name));
+  }
+  int last_errno() const noexcept { return inner_.last_errno(); }
+
+ private:
+  result<void> before_write() noexcept {
+    if (plan_->crashed) return errc::storage_io;
+    if (plan_->disk_full) {
+      ++plan_->writes;
+      return errc::storage_full;
+    }
+    return success();
+  }
+
+  result<std::size_t> fault(int fd, bytes_view data, const std::uint64_t* offset) noexcept {
+    const std::size_t keep = plan_->keep_bytes < data.size() ? plan_->keep_bytes : data.size();
+    if (keep != 0) {
+      if (offset != nullptr)
+        (void)inner_.pwrite(fd, data.first(keep), *offset);
+      else
+        (void)inner_.write(fd, data.first(keep));
+    }
+    if (plan_->kind == file_fault_plan::fault::disk_full) {
+      plan_->disk_full = true;
+      // Like the kernel: a write that managed some bytes reports them; the next one reports ENOSPC.
+      if (keep != 0) return keep;
+      return errc::storage_full;
+    }
+    plan_->crashed = true;
+    if (plan_->lose_unsynced) lose_unsynced();
+    return errc::storage_io;
+  }
+
+  void lose_unsynced() noexcept {
+    for (auto& t : plan_->files) {
+      if (t.fd < 0) continue;
+      if (auto s = inner_.size(t.fd); s && *s > t.synced) (void)inner_.truncate(t.fd, t.synced);
+    }
+  }
+
+  void track(int fd, const char* path) noexcept {
+    for (auto& t : plan_->files) {
+      if (t.fd >= 0) continue;
+      t.fd = fd;
+      t.path = path;
+      auto s = inner_.size(fd);
+      t.synced = s ? *s : 0;
+      return;
+    }
+  }
+  file_fault_plan::tracked* find(int fd) noexcept {
+    for (auto& t : plan_->files)
+      if (t.fd == fd) return &t;
+    return nullptr;
+  }
+
+  posix_file_ops inner_;
+  file_fault_plan* plan_;
+};
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FAULTY_FILE_OPS_HPP
+// ----- end thingwell/store/faulty_file_ops.hpp -----
+// ----- begin thingwell/store/file_log.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_LOG_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_LOG_HPP
+// thingwell — a persistence policy for Linux (and other POSIX) devices and gateways: a directory of files.
+//
+//   <dir>/q-<16 hex digits>.log   queue segments, records (record_format.hpp) back to back, oldest first
+//   <dir>/head                    the durable head: two 32-byte slots, written alternately in place
+//   <dir>/k-<hex of key>.rec      one file per key, replaced atomically (temp file, sync, rename, sync dir)
+//
+// Queue. Appends go into a write buffer and reach the newest segment in one write(2) at commit time (or
+// when the buffer fills); commit() then syncs the segment (fdatasync) and, when records were popped, the
+// head file. A segment is closed at segment_bytes and a new one started; once every record of a closed
+// segment is behind the durable head, the segment file is removed. Popping never rewrites a segment.
+//
+// Why a separate head file rather than "popped" markers in the segments: recording a pop must not need
+// free space, or a full disk could never be drained. The head file is written in place; a torn write
+// damages at most one of its two slots (512 bytes apart, so never in the same sector) and the other slot
+// still holds the previous head.
+//
+// Recovery (open). Every segment is read and every record checked. A torn tail (an interrupted last write,
+// or a page cache lost in a power cut) is cut off; damage in the middle is passed over by searching for
+// the next valid header, and counted. See stats(). Half-written temporary key files are removed.
+//
+// Errors. A full disk is errc::storage_full; the records and values already stored are untouched (a
+// partial write is truncated away, buffered records stay buffered and a later commit() retries). A failed
+// fsync is errc::storage_io and leaves the log unusable until it is reopened: after a failed fsync Linux
+// may already have dropped the dirty pages, so retrying could report success for data that is gone.
+//
+// Memory: the write buffer, a read cache and one key record buffer, all sized at open; a table of
+// segments bounded by max_segments. close() commits; the destructor only releases the files.
+
+#if THINGWELL_HAS_POSIX
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ----- begin thingwell/store/file_ops.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// thingwell — the file system calls the file log makes, as one replaceable type.
+//
+// The file log is a template over its file operations so that tests can put a crash-injecting layer
+// (faulty_file_ops.hpp) between the log and the kernel without a virtual call in production. Every call
+// maps errno to a thingwell error: a full disk or quota (ENOSPC, EDQUOT, EFBIG) is errc::storage_full, a
+// missing file errc::not_found, anything else errc::storage_io; last_errno() keeps the original for logs.
+
+#if THINGWELL_HAS_POSIX
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace thingwell::store {
+
+class posix_file_ops {
+ public:
+  enum class mode { read, append, create_new, read_write };
+
+  result<int> open(const char* path, mode m) noexcept {
+    int flags = O_CLOEXEC;
+    switch (m) {
+      case mode::read: flags |= O_RDONLY; break;
+      case mode::append: flags |= O_RDWR | O_APPEND | O_CREAT; break;  // read back by the reader too
+      case mode::create_new: flags |= O_WRONLY | O_CREAT | O_TRUNC; break;
+      case mode::read_write: flags |= O_RDWR | O_CREAT; break;
+    }
+    int fd;
+    do fd = ::open(path, flags, 0644);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return error();
+    return fd;
+  }
+
+  // One write(2): it may write fewer bytes than asked (the caller loops).
+  result<std::size_t> write(int fd, bytes_view data) noexcept {
+    ssize_t n;
+    do n = ::write(fd, data.data(), data.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pwrite(int fd, bytes_view data, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pread(int fd, mutable_bytes out, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  // File data (and the size) reach the medium; other metadata need not (fdatasync).
+  result<void> sync(int fd) noexcept {
+#if defined(__APPLE__)
+    if (::fsync(fd) != 0) return error();
+#else
+    if (::fdatasync(fd) != 0) return error();
+#endif
+    return success();
+  }
+
+  result<void> truncate(int fd, std::uint64_t size) noexcept {
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return error();
+    return success();
+  }
+
+  result<std::uint64_t> size(int fd) noexcept {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return error();
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  result<void> close(int fd) noexcept {
+    // Linux releases the descriptor even when close fails; retrying could close someone else's file.
+    if (::close(fd) != 0 && errno != EINTR) return error();
+    return success();
+  }
+
+  result<void> rename(const char* from, const char* to) noexcept {
+    if (::rename(from, to) != 0) return error();
+    return success();
+  }
+
+  result<void> unlink(const char* path) noexcept {
+    if (::unlink(path) != 0) return error();
+    return success();
+  }
+
+  result<void> make_directory(const char* path) noexcept {
+    if (::mkdir(path, 0755) != 0 && errno != EEXIST) return error();
+    return success();
+  }
+
+  // A new, renamed or removed name is durable only once its directory is synced.
+  result<void> sync_directory(const char* path) noexcept {
+    const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return error();
+    const int rc = ::fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+      errno = saved;
+      return error();
+    }
+    return success();
+  }
+
+  // Calls on_name(const char*) for every entry except "." and "..".
+  template <class F>
+  result<void> list(const char* path, F&& on_name) noexcept {
+    DIR* d = ::opendir(path);
+    if (d == nullptr) return error();
+    while (const dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      on_name(static_cast<const char*>(e->d_name));
+    }
+    ::closedir(d);
+    return success();
+  }
+
+  int last_errno() const noexcept { return last_errno_; }
+
+ private:
+  std::error_code error() noexcept {
+    last_errno_ = errno;
+    switch (last_errno_) {
+      case ENOSPC:
+      case EDQUOT:
+      case EFBIG: return errc::storage_full;
+      case ENOENT: return errc::not_found;
+      default: return errc::storage_io;
+    }
+  }
+
+  int last_errno_ = 0;
+};
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// ----- end thingwell/store/file_ops.hpp -----
+
+namespace thingwell::store {
+
+struct file_log_config {
+  std::size_t segment_bytes = std::size_t{4} << 20;  // a segment is closed once it would grow past this
+  std::size_t max_segments = 64;                     // with segment_bytes: the bound on queued data
+  std::size_t max_record_bytes = 64 * 1024;
+  std::size_t max_key_bytes = 64;
+  std::size_t max_value_bytes = 16 * 1024;
+  std::size_t write_buffer_bytes = 64 * 1024;  // raised to hold at least one largest record
+  std::size_t read_cache_bytes = 64 * 1024;
+  commit_policy commit{};
+};
+
+template <class Ops = posix_file_ops>
+class basic_file_log {
+ public:
+  using mode = typename Ops::mode;
+
+  static result<basic_file_log> open(std::string_view directory, const file_log_config& config = {}, Ops ops = {}) {
+    basic_file_log log(directory, config, std::move(ops));
+    if (auto r = log.recover(); !r) return r.error();
+    return log;
+  }
+
+  basic_file_log(basic_file_log&&) noexcept = default;
+  basic_file_log& operator=(basic_file_log&&) = delete;
+  ~basic_file_log() { release(); }
+
+  // Commits, then releases the files. The log is unusable afterwards.
+  result<void> close() {
+    auto r = commit();
+    release();
+    failed_ = true;
+    return r;
+  }
+
+  // ---- keyed records
+  result<void> put(std::string_view key, bytes_view value) {
+    if (auto r = usable(); !r) return r;
+    if (!key_ok(key)) return errc::invalid_argument;
+    if (value.size() > config_.max_value_bytes) return errc::storage_full;
+    const std::string path = key_path(key, ".rec");
+    const std::string temp = key_path(key, ".tmp");
+    byte* out = key_buffer_.data();
+    encode_record_header(out, record_kind::put, 0, as_bytes(key), value);
+    std::memcpy(out + record_header_size, key.data(), key.size());
+    if (!value.empty()) std::memcpy(out + record_header_size + key.size(), value.data(), value.size());
+    const bytes_view record{out, record_header_size + key.size() + value.size()};
+
+    auto fd = ops_.open(temp.c_str(), mode::create_new);
+    if (!fd) return fd.error();
+    auto written = write_all(*fd, record);
+    auto synced = written ? ops_.sync(*fd) : result<void>{written.error()};
+    (void)ops_.close(*fd);
+    if (!synced) {
+      (void)ops_.unlink(temp.c_str());
+      return synced.error();
+    }
+    if (auto r = ops_.rename(temp.c_str(), path.c_str()); !r) {
+      (void)ops_.unlink(temp.c_str());
+      return r;
+    }
+    return ops_.sync_directory(directory_.c_str());
+  }
+
+  result<std::size_t> get(std::string_view key, mutable_bytes out) {
+    if (auto r = usable(); !r) return r.error();
+    if (!key_ok(key)) return errc::invalid_argument;
+    const std::string path = key_path(key, ".rec");
+    auto fd = ops_.open(path.c_str(), mode::read);
+    if (!fd) return fd.error();
+    auto n = ops_.pread(*fd, key_buffer_, 0);
+    (void)ops_.close(*fd);
+    if (!n) return n.error();
+    const bytes_view raw{key_buffer_.data(), *n};
+    const auto h = decode_record_header(raw, key_buffer_.size() - record_header_size);
+    if (!h || h->kind != record_kind::put || h->key_length != key.size() || raw.size() != h->total_size() ||
+        !header_crc_matches(raw, raw.subspan(record_header_size, key.size())) ||
+        as_string(raw.subspan(record_header_size, key.size())) != key) {
+      ++stats_.damaged_keys;
+      return errc::storage_corrupt;
+    }
+    const bytes_view value = raw.subspan(record_header_size + key.size());
+    if (crc32_of(value) != h->value_crc) {
+      ++stats_.damaged_keys;
+      return errc::storage_corrupt;
+    }
+    if (value.size() > out.size()) return errc::buffer_too_small;
+    if (!value.empty()) std::memcpy(out.data(), value.data(), value.size());
+    return value.size();
+  }
+
+  result<void> erase(std::string_view key) {
+    if (auto r = usable(); !r) return r;
+    if (!key_ok(key)) return errc::invalid_argument;
+    const std::string path = key_path(key, ".rec");
+    if (auto r = ops_.unlink(path.c_str()); !r) return r.error() == errc::not_found ? success() : r;
+    return ops_.sync_directory(directory_.c_str());
+  }
+
+  // ---- queue
+  result<std::uint64_t> append(bytes_view record) noexcept {
+    if (auto r = usable(); !r) return r.error();
+    if (record.size() > config_.max_record_bytes) return errc::storage_full;
+    const std::size_t total = record_header_size + record.size();
+    if (active_size() != 0 && active_size() + total > config_.segment_bytes)
+      if (auto r = rotate(); !r) return r.error();
+    if (buffer_used_ + total > buffer_.size())
+      if (auto r = flush(); !r) return r.error();
+
+    const std::size_t before = buffer_used_;
+    const std::uint64_t sequence = next_sequence_;
+    encode_record_header(buffer_.data() + before, record_kind::data, sequence, {}, record);
+    if (!record.empty()) std::memcpy(buffer_.data() + before + record_header_size, record.data(), record.size());
+    buffer_used_ += total;
+    ++next_sequence_;
+    ++records_;
+    bytes_ += record.size();
+
+    tracker_.note(record.size());
+    if (tracker_.due()) {
+      if (auto r = commit(); !r) {
+        if (!failed_ && buffer_used_ == before + total) {
+          // Not written: take the record back, so an error means "not appended".
+          buffer_used_ = before;
+          --next_sequence_;
+          --records_;
+          bytes_ -= record.size();
+        }
+        return r.error();
+      }
+    }
+    return sequence;
+  }
+
+  result<record_info> peek(mutable_bytes out) noexcept {
+    if (auto r = usable(); !r) return r.error();
+    for (;;) {
+      auto found = locate_head();
+      if (!found) return found.error();
+      const record_header& h = found->header;
+      if (h.length > out.size()) return errc::buffer_too_small;
+      if (auto r = read_exact(read_index_, found->offset + record_header_size, out.first(h.length)); !r)
+        return r.error();
+      if (crc32_of(out.first(h.length)) == h.value_crc) return record_info{h.sequence, h.length};
+      ++stats_.damaged_records;  // passed over, never handed out
+      consume(*found);
+    }
+  }
+
+  result<void> pop() noexcept {
+    if (auto r = usable(); !r) return r;
+    auto found = locate_head();
+    if (!found) return found.error();
+    consume(*found);
+    tracker_.note(0);
+    if (tracker_.due()) return commit();
+    return success();
+  }
+
+  std::size_t records() const noexcept { return records_; }
+  std::size_t bytes() const noexcept { return bytes_; }
+
+  result<void> commit() noexcept {
+    if (auto r = usable(); !r) return r;
+    if (auto r = flush(); !r) return r;
+    if (unsynced_) {
+      if (!ops_.sync(write_fd_.fd)) return fail();
+      unsynced_ = false;
+    }
+    if (head_ != committed_head_) {
+      if (auto r = write_head(); !r) return r;
+      committed_head_ = head_;
+    }
+    tracker_.committed();
+    return remove_consumed_segments();
+  }
+
+  result<void> commit(time_point now) noexcept {
+    if (!tracker_.due_at(now)) return success();
+    if (auto r = commit(); !r) return r;
+    tracker_.committed(now);
+    return success();
+  }
+
+  // ---- observability
+  const recovery_stats& stats() const noexcept { return stats_; }
+  std::size_t segments() const noexcept { return segments_.size(); }
+  std::uint64_t next_sequence() const noexcept { return next_sequence_; }
+  const Ops& ops() const noexcept { return ops_; }
+
+ private:
+  struct segment {
+    std::uint64_t id;
+    std::uint64_t size;  // bytes in the file (the newest segment's buffered bytes come on top)
+  };
+  struct located {
+    std::uint64_t offset;
+    record_header header;
+  };
+  // A descriptor that moves with the log and is closed once.
+  struct descriptor {
+    int fd = -1;
+    std::uint64_t id = 0;  // for the read descriptor: which segment it is open on
+    descriptor() = default;
+    descriptor(descriptor&& o) noexcept : fd(std::exchange(o.fd, -1)), id(o.id) {}
+    descriptor& operator=(descriptor&&) = delete;
+  };
+
+  static constexpr std::size_t head_slot_size = 32;
+  static constexpr std::uint64_t head_slot_stride = 512;
+
+  basic_file_log(std::string_view directory, const file_log_config& config, Ops ops)
+      : directory_(directory), config_(config), ops_(std::move(ops)), tracker_(config.commit) {
+    buffer_.resize(std::max(config_.write_buffer_bytes, config_.max_record_bytes + record_header_size));
+    cache_.resize(std::max<std::size_t>(config_.read_cache_bytes, 4096));
+    key_buffer_.resize(record_header_size + config_.max_key_bytes + config_.max_value_bytes);
+  }
+
+  void release() noexcept {
+    for (descriptor* d : {&write_fd_, &read_fd_, &head_fd_})
+      if (d->fd >= 0) (void)ops_.close(std::exchange(d->fd, -1));
+  }
+
+  result<void> usable() const noexcept {
+    if (failed_) return errc::storage_io;
+    return success();
+  }
+  std::error_code fail() noexcept {
+    failed_ = true;
+    return errc::storage_io;
+  }
+
+  bool key_ok(std::string_view key) const noexcept { return !key.empty() && key.size() <= config_.max_key_bytes; }
+
+  // Keys may hold any bytes, so the file name spells them in hex.
+  std::string key_path(std::string_view key, const char* suffix) const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string p = directory_ + "/k-";
+    for (char c : key) {
+      const auto b = static_cast<unsigned char>(c);
+      p += digits[b >> 4];
+      p += digits[b & 15];
+    }
+    return p + suffix;
+  }
+  std::string segment_path(std::uint64_t id) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "/q-%016llx.log", static_cast<unsigned long long>(id));
+    return directory_ + name;
+  }
+  static std::optional<std::uint64_t> segment_id(const char* name) noexcept {
+    const std::string_view n(name);
+    if (n.size() != 2 + 16 + 4 || n.substr(0, 2) != "q-" || n.substr(18) != ".log") return std::nullopt;
+    std::uint64_t id = 0;
+    for (char c : n.substr(2, 16)) {
+      int d;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else return std::nullopt;
+      id = (id << 4) | static_cast<std::uint64_t>(d);
+    }
+    return id;
+  }
+
+  result<void> write_all(int fd, bytes_view data) noexcept {
+    while (!data.empty()) {
+      auto n = ops_.write(fd, data);
+      if (!n) return n.error();
+      if (*n == 0) return errc::storage_io;
+      data = data.subspan(*n);
+    }
+    return success();
+  }
+
+  // ---- recovery
+  result<void> recover() {
+    if (auto r = ops_.make_directory(directory_.c_str()); !r) return r;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::string> leftovers;
+    auto listed = ops_.list(directory_.c_str(), [&](const char* name) {
+      if (auto id = segment_id(name)) ids.push_back(*id);
+      const std::string_view n(name);
+      if (n.size() > 4 && n.substr(n.size() - 4) == ".tmp") leftovers.push_back(directory_ + "/" + std::string(n));
+    });
+    if (!listed) return listed;
+    for (const std::string& path : leftovers) {
+      ++stats_.leftover_files;
+      (void)ops_.unlink(path.c_str());
+    }
+    std::sort(ids.begin(), ids.end());
+    segments_.reserve(std::max(config_.max_segments, ids.size()));
+
+    if (auto r = read_head(); !r) return r;
+    committed_head_ = head_;
+    scan_expected_ = head_;
+
+    if (ids.empty()) {
+      if (auto r = start_segment(1); !r) return r;
+    } else {
+      for (std::uint64_t id : ids) segments_.push_back(segment{id, 0});
+      auto fd = ops_.open(segment_path(ids.back()).c_str(), mode::append);
+      if (!fd) return fd.error();
+      write_fd_.fd = *fd;
+      for (std::size_t i = 0; i < segments_.size(); ++i)
+        if (auto r = scan_segment(i); !r) return r;
+    }
+    if (head_ > next_sequence_) next_sequence_ = head_;
+    cache_length_ = 0;
+    read_index_ = 0;
+    read_offset_ = 0;
+    return success();
+  }
+
+  result<void> read_head() noexcept {
+    auto fd = ops_.open((directory_ + "/head").c_str(), mode::read_write);
+    if (!fd) return fd.error();
+    head_fd_.fd = *fd;
+    auto size = ops_.size(head_fd_.fd);
+    if (!size) return size.error();
+    if (*size == 0)  // just created: its name must survive a power cut before the first head is written
+      if (auto r = ops_.sync_directory(directory_.c_str()); !r) return r;
+    bool found = false;
+    for (std::uint64_t slot = 0; slot < 2; ++slot) {
+      byte raw[head_slot_size];
+      auto n = ops_.pread(head_fd_.fd, raw, slot * head_slot_stride);
+      if (!n) return n.error();
+      if (*n != head_slot_size || crc32_of({raw, 24}) != detail::get_le32(raw + 24)) continue;
+      const std::uint64_t counter = detail::get_le64(raw);
+      if (found && counter <= head_counter_) continue;
+      found = true;
+      head_counter_ = counter;
+      head_ = detail::get_le64(raw + 8);
+      next_sequence_ = detail::get_le64(raw + 16);
+    }
+    return success();
+  }
+
+  result<void> write_head() noexcept {
+    byte raw[head_slot_size]{};
+    const std::uint64_t counter = head_counter_ + 1;
+    detail::put_le64(raw, counter);
+    detail::put_le64(raw + 8, head_);
+    detail::put_le64(raw + 16, next_sequence_);
+    detail::put_le32(raw + 24, crc32_of({raw, 24}));
+    auto n = ops_.pwrite(head_fd_.fd, raw, (counter % 2) * head_slot_stride);
+    if (!n) return n.error();
+    if (*n != head_slot_size) return errc::storage_io;
+    if (!ops_.sync(head_fd_.fd)) return fail();
+    head_counter_ = counter;
+    return success();
+  }
+
+  // Counts what segment i holds, cuts a torn tail, and moves next_sequence_ past its records.
+  result<void> scan_segment(std::size_t i) {
+    auto fd = fd_for(i);
+    if (!fd) return fd.error();
+    auto size = ops_.size(*fd);
+    if (!size) return size.error();
+    segments_[i].size = *size;
+    const bool newest = i + 1 == segments_.size();
+    if (newest) flushed_ = *size;
+    std::uint64_t at = 0;
+    std::uint64_t valid_end = 0;
+    for (;;) {
+      std::uint64_t skipped = 0;
+      auto found = next_record(i, at, skipped);
+      if (!found) return found.error();
+      if (!*found) break;
+      stats_.skipped_bytes += skipped;
+      const located& r = **found;
+      const std::uint64_t seq = r.header.sequence;
+      if (seq + 1 > next_sequence_) next_sequence_ = seq + 1;
+      if (seq >= head_) {
+        auto ok = value_ok(i, r);
+        if (!ok) return ok.error();
+        if (!*ok) ++stats_.damaged_records;
+        if (seq > scan_expected_) stats_.lost_records += seq - scan_expected_;
+        scan_expected_ = seq + 1;
+        ++records_;
+        bytes_ += r.header.length;
+      }
+      at = r.offset + r.header.total_size();
+      valid_end = at;
+    }
+    if (valid_end < segments_[i].size) {
+      // Nothing valid after valid_end: an interrupted write. Cut it, so appends follow valid data.
+      stats_.torn_tail_bytes += segments_[i].size - valid_end;
+      int wfd = newest ? write_fd_.fd : -1;
+      if (wfd < 0) {
+        auto w = ops_.open(segment_path(segments_[i].id).c_str(), mode::append);
+        if (!w) return w.error();
+        wfd = *w;
+      }
+      auto t = ops_.truncate(wfd, valid_end);
+      auto s = t ? ops_.sync(wfd) : t;
+      if (wfd != write_fd_.fd) (void)ops_.close(wfd);
+      if (!s) return s;
+      segments_[i].size = valid_end;
+      if (newest) flushed_ = valid_end;
+      cache_length_ = 0;
+    }
+    return success();
+  }
+
+  result<bool> value_ok(std::size_t i, const located& r) noexcept {
+    crc32 c;
+    std::uint64_t at = r.offset + record_header_size;
+    std::size_t left = r.header.length;
+    byte chunk[4096];
+    while (left != 0) {
+      const std::size_t n = std::min(left, sizeof chunk);
+      if (auto rd = read_exact(i, at, {chunk, n}); !rd) return rd.error();
+      c.update({chunk, n});
+      at += n;
+      left -= n;
+    }
+    return c.value() == r.header.value_crc;
+  }
+
+  // ---- segments
+  std::uint64_t segment_end(std::size_t i) const noexcept {
+    return i + 1 == segments_.size() ? flushed_ + buffer_used_ : segments_[i].size;
+  }
+  std::uint64_t active_size() const noexcept { return flushed_ + buffer_used_; }
+
+  result<void> start_segment(std::uint64_t id) {
+    auto fd = ops_.open(segment_path(id).c_str(), mode::append);
+    if (!fd) return fd.error();
+    if (auto r = ops_.sync_directory(directory_.c_str()); !r) {
+      (void)ops_.close(*fd);
+      (void)ops_.unlink(segment_path(id).c_str());
+      return r;
+    }
+    if (write_fd_.fd >= 0) (void)ops_.close(write_fd_.fd);
+    write_fd_.fd = *fd;
+    segments_.push_back(segment{id, 0});
+    flushed_ = 0;
+    return success();
+  }
+
+  result<void> rotate() noexcept {
+    if (auto r = commit(); !r) return r;
+    if (segments_.size() >= config_.max_segments) return errc::storage_full;
+    segments_.back().size = flushed_;
+    return start_segment(segments_.back().id + 1);
+  }
+
+  // Writes the buffer to the newest segment. On failure the file is cut back to where it was, so it ends
+  // on a record boundary, and the buffer is kept for the next attempt.
+  result<void> flush() noexcept {
+    if (buffer_used_ == 0) return success();
+    if (auto r = write_all(write_fd_.fd, {buffer_.data(), buffer_used_}); !r) {
+      if (!ops_.truncate(write_fd_.fd, flushed_)) return fail();
+      return r;
+    }
+    flushed_ += buffer_used_;
+    segments_.back().size = flushed_;
+    buffer_used_ = 0;
+    unsynced_ = true;
+    return success();
+  }
+
+  // Segments before the reader hold nothing at or after the durable head.
+  result<void> remove_consumed_segments() noexcept {
+    std::size_t n = 0;
+    while (n < read_index_ && n + 1 < segments_.size()) ++n;
+    if (n == 0) return success();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (read_fd_.fd >= 0 && read_fd_.id == segments_[i].id) (void)ops_.close(std::exchange(read_fd_.fd, -1));
+      if (auto r = ops_.unlink(segment_path(segments_[i].id).c_str()); !r && r.error() != errc::not_found) return r;
+    }
+    segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(n));
+    read_index_ -= n;
+    cache_length_ = 0;
+    return success();
+  }
+
+  // ---- reading
+  result<int> fd_for(std::size_t i) noexcept {
+    if (i + 1 == segments_.size()) return write_fd_.fd;
+    if (read_fd_.fd >= 0 && read_fd_.id == segments_[i].id) return read_fd_.fd;
+    if (read_fd_.fd >= 0) (void)ops_.close(std::exchange(read_fd_.fd, -1));
+    auto fd = ops_.open(segment_path(segments_[i].id).c_str(), mode::read);
+    if (!fd) return fd.error();
+    read_fd_.fd = *fd;
+    read_fd_.id = segments_[i].id;
+    return *fd;
+  }
+
+  // Reads [at, at + out.size()) of segment i, which must lie within segment_end(i): from the newest
+  // segment's write buffer where the bytes are still there, from the read cache, or from the file.
+  result<void> read_exact(std::size_t i, std::uint64_t at, mutable_bytes out) noexcept {
+    const bool newest = i + 1 == segments_.size();
+    const std::uint64_t on_disk = newest ? flushed_ : segments_[i].size;
+    if (newest && at + out.size() > on_disk) {
+      const std::size_t from_disk = at < on_disk ? static_cast<std::size_t>(on_disk - at) : 0;
+      const std::size_t buffer_at = static_cast<std::size_t>(at + from_disk - on_disk);
+      std::memcpy(out.data() + from_disk, buffer_.data() + buffer_at, out.size() - from_disk);
+      out = out.first(from_disk);
+      if (out.empty()) return success();
+    }
+    const std::uint64_t id = segments_[i].id;
+    if (cache_length_ != 0 && cache_id_ == id && at >= cache_offset_ && at + out.size() <= cache_offset_ + cache_length_) {
+      std::memcpy(out.data(), cache_.data() + (at - cache_offset_), out.size());
+      return success();
+    }
+    auto fd = fd_for(i);
+    if (!fd) return fd.error();
+    if (out.size() >= cache_.size()) return pread_exact(*fd, out, at);
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(cache_.size(), on_disk - at));
+    cache_length_ = 0;
+    if (auto r = pread_exact(*fd, {cache_.data(), want}, at); !r) return r;
+    cache_id_ = id;
+    cache_offset_ = at;
+    cache_length_ = want;
+    std::memcpy(out.data(), cache_.data(), out.size());
+    return success();
+  }
+
+  result<void> pread_exact(int fd, mutable_bytes out, std::uint64_t at) noexcept {
+    while (!out.empty()) {
+      auto n = ops_.pread(fd, out, at);
+      if (!n) return n.error();
+      if (*n == 0) return errc::storage_io;  // shorter than the log believed: someone truncated it
+      out = out.subspan(*n);
+      at += *n;
+    }
+    return success();
+  }
+
+  // The record at `at` in segment i, or the next valid one after damage (the bytes passed over are added
+  // to `skipped`); nullopt when nothing valid follows.
+  result<std::optional<located>> next_record(std::size_t i, std::uint64_t at, std::uint64_t& skipped) noexcept {
+    const std::uint64_t end = segment_end(i);
+    byte raw[record_header_size];
+    for (std::uint64_t p = at; p + record_header_size <= end; ++p) {
+      if (auto r = read_exact(i, p, raw); !r) return r.error();
+      const auto h = decode_keyless_header(raw, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                                    end - p - record_header_size, config_.max_record_bytes)));
+      if (h && h->kind == record_kind::data) {
+        skipped += p - at;
+        return std::optional<located>{located{p, *h}};
+      }
+    }
+    return std::optional<located>{};
+  }
+
+  result<located> locate_head() noexcept {
+    while (read_index_ < segments_.size()) {
+      std::uint64_t skipped = 0;
+      auto found = next_record(read_index_, read_offset_, skipped);
+      if (!found) return found.error();
+      if (!*found) {
+        if (read_index_ + 1 == segments_.size()) break;
+        ++read_index_;
+        read_offset_ = 0;
+        continue;
+      }
+      const located& r = **found;
+      if (r.header.sequence >= head_) {
+        read_offset_ = r.offset;
+        return r;
+      }
+      read_offset_ = r.offset + r.header.total_size();
+    }
+    records_ = bytes_ = 0;  // the end of the log: nothing more can be delivered, whatever was counted
+    return errc::not_found;
+  }
+
+  void consume(const located& r) noexcept {
+    head_ = r.header.sequence + 1;
+    read_offset_ = r.offset + r.header.total_size();
+    if (records_ != 0) --records_;
+    bytes_ = bytes_ >= r.header.length ? bytes_ - r.header.length : 0;
+  }
+
+  std::string directory_;
+  file_log_config config_;
+  Ops ops_;
+  detail::commit_tracker tracker_;
+  recovery_stats stats_{};
+  bool failed_ = false;
+
+  std::vector<segment> segments_;
+  descriptor write_fd_;  // the newest segment, open for appending and reading
+  descriptor read_fd_;   // an older segment the reader is in
+  descriptor head_fd_;
+  std::uint64_t head_counter_ = 0;
+
+  std::vector<byte> buffer_;  // appended records not yet written
+  std::size_t buffer_used_ = 0;
+  std::uint64_t flushed_ = 0;  // bytes of the newest segment in its file
+  bool unsynced_ = false;
+
+  std::vector<byte> cache_;  // read-ahead of one segment
+  std::uint64_t cache_id_ = 0;
+  std::uint64_t cache_offset_ = 0;
+  std::size_t cache_length_ = 0;
+
+  std::vector<byte> key_buffer_;
+
+  std::size_t read_index_ = 0;  // where the search for the oldest queued record resumes
+  std::uint64_t read_offset_ = 0;
+  std::uint64_t head_ = 0;  // sequence of the oldest record not popped
+  std::uint64_t committed_head_ = 0;
+  std::uint64_t next_sequence_ = 0;
+  std::uint64_t scan_expected_ = 0;  // recovery: the next sequence number a scan expects
+  std::size_t records_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+using file_log = basic_file_log<>;
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_LOG_HPP
+// ----- end thingwell/store/file_log.hpp -----
+// ----- begin thingwell/store/file_ops.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// thingwell — the file system calls the file log makes, as one replaceable type.
+//
+// The file log is a template over its file operations so that tests can put a crash-injecting layer
+// (faulty_file_ops.hpp) between the log and the kernel without a virtual call in production. Every call
+// maps errno to a thingwell error: a full disk or quota (ENOSPC, EDQUOT, EFBIG) is errc::storage_full, a
+// missing file errc::not_found, anything else errc::storage_io; last_errno() keeps the original for logs.
+
+#if THINGWELL_HAS_POSIX
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace thingwell::store {
+
+class posix_file_ops {
+ public:
+  enum class mode { read, append, create_new, read_write };
+
+  result<int> open(const char* path, mode m) noexcept {
+    int flags = O_CLOEXEC;
+    switch (m) {
+      case mode::read: flags |= O_RDONLY; break;
+      case mode::append: flags |= O_RDWR | O_APPEND | O_CREAT; break;  // read back by the reader too
+      case mode::create_new: flags |= O_WRONLY | O_CREAT | O_TRUNC; break;
+      case mode::read_write: flags |= O_RDWR | O_CREAT; break;
+    }
+    int fd;
+    do fd = ::open(path, flags, 0644);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return error();
+    return fd;
+  }
+
+  // One write(2): it may write fewer bytes than asked (the caller loops).
+  result<std::size_t> write(int fd, bytes_view data) noexcept {
+    ssize_t n;
+    do n = ::write(fd, data.data(), data.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pwrite(int fd, bytes_view data, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  result<std::size_t> pread(int fd, mutable_bytes out, std::uint64_t offset) noexcept {
+    ssize_t n;
+    do n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return error();
+    return static_cast<std::size_t>(n);
+  }
+
+  // File data (and the size) reach the medium; other metadata need not (fdatasync).
+  result<void> sync(int fd) noexcept {
+#if defined(__APPLE__)
+    if (::fsync(fd) != 0) return error();
+#else
+    if (::fdatasync(fd) != 0) return error();
+#endif
+    return success();
+  }
+
+  result<void> truncate(int fd, std::uint64_t size) noexcept {
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return error();
+    return success();
+  }
+
+  result<std::uint64_t> size(int fd) noexcept {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return error();
+    return static_cast<std::uint64_t>(st.st_size);
+  }
+
+  result<void> close(int fd) noexcept {
+    // Linux releases the descriptor even when close fails; retrying could close someone else's file.
+    if (::close(fd) != 0 && errno != EINTR) return error();
+    return success();
+  }
+
+  result<void> rename(const char* from, const char* to) noexcept {
+    if (::rename(from, to) != 0) return error();
+    return success();
+  }
+
+  result<void> unlink(const char* path) noexcept {
+    if (::unlink(path) != 0) return error();
+    return success();
+  }
+
+  result<void> make_directory(const char* path) noexcept {
+    if (::mkdir(path, 0755) != 0 && errno != EEXIST) return error();
+    return success();
+  }
+
+  // A new, renamed or removed name is durable only once its directory is synced.
+  result<void> sync_directory(const char* path) noexcept {
+    const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return error();
+    const int rc = ::fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+      errno = saved;
+      return error();
+    }
+    return success();
+  }
+
+  // Calls on_name(const char*) for every entry except "." and "..".
+  template <class F>
+  result<void> list(const char* path, F&& on_name) noexcept {
+    DIR* d = ::opendir(path);
+    if (d == nullptr) return error();
+    while (const dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      on_name(static_cast<const char*>(e->d_name));
+    }
+    ::closedir(d);
+    return success();
+  }
+
+  int last_errno() const noexcept { return last_errno_; }
+
+ private:
+  std::error_code error() noexcept {
+    last_errno_ = errno;
+    switch (last_errno_) {
+      case ENOSPC:
+      case EDQUOT:
+      case EFBIG: return errc::storage_full;
+      case ENOENT: return errc::not_found;
+      default: return errc::storage_io;
+    }
+  }
+
+  int last_errno_ = 0;
+};
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_FILE_OPS_HPP
+// ----- end thingwell/store/file_ops.hpp -----
 #endif
 
 #if THINGWELL_WITH_WOLFSSL

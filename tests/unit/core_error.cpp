@@ -43,7 +43,10 @@ constexpr errc all_codes[] = {
     errc::tls_hostname_mismatch, errc::tls_client_certificate_rejected, errc::tls_protocol_version,
     errc::tls_bad_credentials, errc::tls_alpn_rejected,
 
-    errc::storage_corrupt, errc::storage_full, errc::storage_io, errc::not_found,
+    errc::storage_corrupt, errc::storage_full, errc::storage_io, errc::not_found, errc::outbox_full,
+
+    errc::json_syntax, errc::json_too_deep, errc::json_too_large, errc::json_bad_number, errc::json_bad_string,
+    errc::json_bad_utf8, errc::json_type_mismatch, errc::json_number_out_of_range,
 };
 
 constexpr const char* unknown_text = "unknown thingwell error";

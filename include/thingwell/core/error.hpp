@@ -99,6 +99,29 @@ enum class errc : int {
   storage_full,
   storage_io,
   not_found,
+  outbox_full,             // the outbox is full and its overflow policy is reject
+
+  // JSON documents (codec/json_*.hpp): the same codes from every reader, so that services do not care
+  // which one parsed the document
+  json_syntax = 700,         // not JSON: unexpected character, missing or extra comma, colon or bracket, no value, trailing text
+  json_too_deep,             // nesting deeper than the configured limit
+  json_too_large,            // document longer than the configured limit
+  json_bad_number,           // outside the number grammar, or beyond what a reader represents (integer outside 64 bits, overflow to infinity)
+  json_bad_string,           // unterminated, unknown escape, unpaired surrogate, unescaped control character
+  json_bad_utf8,             // ill-formed UTF-8
+  json_type_mismatch,        // the value is not of the type asked for
+  json_number_out_of_range,  // the number does not fit the integer type asked for
+
+  // AWS services (aws/*.hpp): limits checked before sending, and what the service answered on */rejected
+  shadow_document_too_large = 800,  // more than 8 KB of shadow state (desired + reported)
+  thing_name_invalid,               // empty, longer than 128 bytes, or outside [a-zA-Z0-9:_-]
+  shadow_name_invalid,              // empty, longer than 64 bytes, or outside [$a-zA-Z0-9:_-]
+  aws_rejected,                     // */rejected with a code not listed below
+  aws_bad_request,                  // 400 (and 415): the request is wrong; not retried unchanged
+  aws_version_conflict,             // 409: still conflicting after the bounded retries
+  aws_payload_too_large,            // 413
+  aws_throttled,                    // 429: too many requests in flight or per second
+  aws_service_error,                // 5xx
 };
 
 namespace detail {
@@ -181,6 +204,24 @@ class thingwell_category_impl final : public std::error_category {
       case errc::storage_full: return "storage full";
       case errc::storage_io: return "storage I/O error";
       case errc::not_found: return "not found";
+      case errc::outbox_full: return "outbox full";
+      case errc::json_syntax: return "JSON syntax error";
+      case errc::json_too_deep: return "JSON nesting deeper than the limit";
+      case errc::json_too_large: return "JSON document larger than the limit";
+      case errc::json_bad_number: return "malformed or unrepresentable JSON number";
+      case errc::json_bad_string: return "malformed JSON string";
+      case errc::json_bad_utf8: return "JSON text is not valid UTF-8";
+      case errc::json_type_mismatch: return "JSON value has another type";
+      case errc::json_number_out_of_range: return "JSON number does not fit the integer type";
+      case errc::shadow_document_too_large: return "shadow document larger than 8 KB";
+      case errc::thing_name_invalid: return "invalid thing name";
+      case errc::shadow_name_invalid: return "invalid shadow name";
+      case errc::aws_rejected: return "request rejected by AWS IoT";
+      case errc::aws_bad_request: return "AWS IoT rejected the request as invalid";
+      case errc::aws_version_conflict: return "AWS IoT version conflict";
+      case errc::aws_payload_too_large: return "AWS IoT rejected the payload as too large";
+      case errc::aws_throttled: return "AWS IoT throttled the request";
+      case errc::aws_service_error: return "AWS IoT internal service error";
     }
     return "unknown thingwell error";
   }
