@@ -27,6 +27,8 @@
 #include "mqtt.hpp"
 #include "mqtt/session.hpp"
 
+#include "net/faulty_transport.hpp"
+#include "net/memory_pipe.hpp"
 #include "net/poll_client.hpp"
 #include "net/transport.hpp"
 

@@ -7433,21 +7433,21 @@ class session {
 }  // namespace thingwell::mqtt
 // ----- end thingwell/mqtt/session.hpp -----
 
-// ----- begin thingwell/net/poll_client.hpp -----
-// thingwell — the poll driver: an MQTT client for microcontrollers, RTOS tasks and simple loops.
+// ----- begin thingwell/net/faulty_transport.hpp -----
+// thingwell — a transport wrapper that injects network faults, for tests of everything above it.
 //
-//   net::poll_client<net::tcp> client{net::tcp{"localhost", 1883}, config, observer};
-//   client.start(clock.now());
-//   for (;;) {
-//     const time_point next = client.poll(clock.now());   // all I/O that can be done without blocking
-//     ...                                                   // your work; sleep until `next` or an event
-//   }
+//   net::poll_client<net::faulty_transport<net::memory_pipe>> client{
+//       net::faulty_transport<net::memory_pipe>{net::memory_pipe{link}}, config, observer};
+//   client.transport().plan().cut_after_sent = 1000;   // the connection breaks mid-packet
+//   client.transport().plan().blackhole = true;        // a dead link that still looks open
 //
-// poll() never blocks and allocates nothing: the session was given its memory up front and the
-// transport is non-blocking. On POSIX hosts, wait() sleeps in poll(2) until the socket is ready or
-// the next timer is due.
+// The plan can be changed at any time, also between two polls of a running client. What happened is
+// counted in stats(). Faults are deterministic (no clock, no randomness), so a failing test replays.
 
 #include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 
 // ----- begin thingwell/net/transport.hpp -----
@@ -7492,6 +7492,330 @@ concept pollable = requires(const T& t) {
 
 }  // namespace thingwell::net
 // ----- end thingwell/net/transport.hpp -----
+
+namespace thingwell::net {
+
+struct fault_plan {
+  // The next `refuse_opens` calls to open() fail with `open_error` (DNS failure, refused, TLS trust...).
+  std::uint32_t refuse_opens = 0;
+  std::error_code open_error = make_error_code(errc::connection_refused);
+  // Short writes and reads: at most this many bytes per call (0: no limit). 1 byte at a time finds
+  // code that assumes a packet arrives or leaves whole.
+  std::size_t max_send_chunk = 0;
+  std::size_t max_recv_chunk = 0;
+  // Every n-th send()/recv() call reports errc::would_block without doing anything (0: never).
+  std::uint32_t stall_every = 0;
+  // The connection breaks once this many bytes went out / came in on it (0: never). The break can fall
+  // inside a packet: the bytes before it are delivered, the call that reaches it fails.
+  std::uint64_t cut_after_sent = 0;
+  std::uint64_t cut_after_received = 0;
+  // Bytes sent vanish and nothing arrives, while every call succeeds: a half-open TCP connection.
+  bool blackhole = false;
+};
+
+struct fault_stats {
+  std::uint32_t opens = 0;          // successful opens
+  std::uint32_t refused_opens = 0;  // opens failed by the plan
+  std::uint32_t cuts = 0;           // connections broken by cut_after_*
+  std::uint32_t stalls = 0;         // spurious would_block answers
+  std::uint64_t bytes_sent = 0;     // passed to the inner transport
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_blackholed = 0;
+};
+
+template <nonblocking_transport Inner>
+class faulty_transport {
+ public:
+  explicit faulty_transport(Inner inner, fault_plan plan = {}) noexcept(std::is_nothrow_move_constructible_v<Inner>)
+      : inner_(std::move(inner)), plan_(plan) {}
+
+  fault_plan& plan() noexcept { return plan_; }
+  const fault_stats& stats() const noexcept { return stats_; }
+  Inner& inner() noexcept { return inner_; }
+
+  result<open_status> open() noexcept {
+    if (plan_.refuse_opens != 0) {
+      --plan_.refuse_opens;
+      ++stats_.refused_opens;
+      return plan_.open_error;
+    }
+    auto r = inner_.open();
+    if (r && *r == open_status::open) {
+      ++stats_.opens;
+      sent_on_connection_ = received_on_connection_ = 0;
+      broken_ = false;
+    }
+    return r;
+  }
+
+  result<std::size_t> send(bytes_view out) noexcept {
+    if (broken_) return errc::connection_reset;
+    if (stall()) return errc::would_block;
+    if (plan_.blackhole) {
+      stats_.bytes_blackholed += out.size();
+      return out.size();
+    }
+    std::size_t n = limit(out.size(), plan_.max_send_chunk);
+    if (plan_.cut_after_sent != 0) {
+      const std::uint64_t left = plan_.cut_after_sent > sent_on_connection_ ? plan_.cut_after_sent - sent_on_connection_ : 0;
+      if (left == 0) return cut();
+      if (n > left) n = static_cast<std::size_t>(left);
+    }
+    auto r = inner_.send(out.first(n));
+    if (r) {
+      sent_on_connection_ += *r;
+      stats_.bytes_sent += *r;
+    }
+    return r;
+  }
+
+  result<std::size_t> recv(mutable_bytes in) noexcept {
+    if (broken_) return errc::connection_reset;
+    if (plan_.blackhole) return errc::would_block;
+    if (stall()) return errc::would_block;
+    std::size_t n = limit(in.size(), plan_.max_recv_chunk);
+    if (plan_.cut_after_received != 0) {
+      const std::uint64_t left =
+          plan_.cut_after_received > received_on_connection_ ? plan_.cut_after_received - received_on_connection_ : 0;
+      if (left == 0) return cut();
+      if (n > left) n = static_cast<std::size_t>(left);
+    }
+    auto r = inner_.recv(in.first(n));
+    if (r) {
+      received_on_connection_ += *r;
+      stats_.bytes_received += *r;
+    }
+    return r;
+  }
+
+  void close() noexcept {
+    inner_.close();
+    broken_ = false;
+  }
+
+ private:
+  static std::size_t limit(std::size_t n, std::size_t chunk) noexcept { return chunk != 0 && n > chunk ? chunk : n; }
+
+  bool stall() noexcept {
+    if (plan_.stall_every == 0) return false;
+    if (++calls_ % plan_.stall_every != 0) return false;
+    ++stats_.stalls;
+    return true;
+  }
+
+  // The link breaks under the client: the inner transport is closed (the far end sees the connection
+  // go), and every call until the next open() fails.
+  result<std::size_t> cut() noexcept {
+    inner_.close();
+    broken_ = true;
+    ++stats_.cuts;
+    return errc::connection_reset;
+  }
+
+  Inner inner_;
+  fault_plan plan_;
+  fault_stats stats_{};
+  std::uint64_t sent_on_connection_ = 0;
+  std::uint64_t received_on_connection_ = 0;
+  std::uint64_t calls_ = 0;
+  bool broken_ = false;
+};
+
+}  // namespace thingwell::net
+// ----- end thingwell/net/faulty_transport.hpp -----
+// ----- begin thingwell/net/memory_pipe.hpp -----
+// thingwell — an in-memory connection: a non-blocking transport whose far end is code in the same
+// process (a test broker, a simulator, a bridge to another task).
+//
+//   net::memory_link<4096> link;                 // both directions, 4096 bytes each, no heap
+//   net::poll_client<net::memory_pipe> client{net::memory_pipe{link}, config, observer};
+//   ...
+//   std::size_t n = link.server_read(buffer);    // what the client sent
+//   link.server_write(reply);                    // what the client will receive
+//
+// It behaves like a TCP socket as the poll driver sees it: writes are accepted only as far as the buffer
+// has room (the rest is errc::would_block, which is how back-pressure reaches the session), the far end
+// closing is seen after the bytes it sent before closing have been read, and a link can refuse to open.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace thingwell::net {
+
+namespace detail {
+
+// A bounded FIFO of bytes over storage it does not own.
+class byte_ring {
+ public:
+  constexpr byte_ring(byte* storage, std::size_t capacity) noexcept : data_(storage), capacity_(capacity) {}
+
+  std::size_t size() const noexcept { return size_; }
+  std::size_t room() const noexcept { return capacity_ - size_; }
+  void clear() noexcept { head_ = size_ = 0; }
+
+  // Appends as much of `in` as fits; returns how much that was.
+  std::size_t write(bytes_view in) noexcept {
+    const std::size_t n = in.size() < room() ? in.size() : room();
+    std::size_t tail = (head_ + size_) % capacity_;
+    const std::size_t first = n < capacity_ - tail ? n : capacity_ - tail;
+    if (first != 0) std::memcpy(data_ + tail, in.data(), first);
+    if (n > first) std::memcpy(data_, in.data() + first, n - first);
+    size_ += n;
+    return n;
+  }
+
+  // Takes up to out.size() bytes from the front.
+  std::size_t read(mutable_bytes out) noexcept {
+    const std::size_t n = out.size() < size_ ? out.size() : size_;
+    const std::size_t first = n < capacity_ - head_ ? n : capacity_ - head_;
+    if (first != 0) std::memcpy(out.data(), data_ + head_, first);
+    if (n > first) std::memcpy(out.data() + first, data_, n - first);
+    head_ = capacity_ == 0 ? 0 : (head_ + n) % capacity_;
+    size_ -= n;
+    return n;
+  }
+
+ private:
+  byte* data_;
+  std::size_t capacity_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
+
+// Both directions of one in-memory connection, and the far end's view of it. Size-erased: memory_pipe
+// and code that serves the far end take a memory_link_base&, whatever the capacity.
+class memory_link_base {
+ public:
+  memory_link_base(const memory_link_base&) = delete;
+  memory_link_base& operator=(const memory_link_base&) = delete;
+
+  // ---- the far end ----
+
+  // True while the client has the link open and the far end has not hung up.
+  bool connected() const noexcept { return client_open_ && !server_closed_; }
+  // How many times the client opened the link: a new number means a new connection.
+  std::uint32_t connections() const noexcept { return connections_; }
+
+  // Bytes the client sent, oldest first.
+  std::size_t server_read(mutable_bytes out) noexcept { return up_.read(out); }
+  std::size_t server_pending() const noexcept { return up_.size(); }
+  // Queues bytes for the client; returns how many fit (the rest must be offered again later).
+  std::size_t server_write(bytes_view in) noexcept {
+    if (!connected()) return 0;
+    return down_.write(in);
+  }
+  // Hangs up: the client reads what was queued before, then sees errc::connection_reset.
+  void server_close() noexcept {
+    if (client_open_) server_closed_ = true;
+  }
+  // While set, the client's open() fails with errc::connection_refused.
+  void refuse_connections(bool refuse) noexcept { refusing_ = refuse; }
+
+  // ---- the client end (used by memory_pipe) ----
+
+  result<open_status> client_open() noexcept {
+    if (refusing_) return errc::connection_refused;
+    up_.clear();
+    down_.clear();
+    client_open_ = true;
+    server_closed_ = false;
+    ++connections_;
+    return open_status::open;
+  }
+
+  result<std::size_t> client_send(bytes_view out) noexcept {
+    if (!client_open_) return errc::not_connected;
+    if (server_closed_) return errc::connection_reset;
+    const std::size_t n = up_.write(out);
+    if (n == 0) return errc::would_block;
+    return n;
+  }
+
+  result<std::size_t> client_recv(mutable_bytes in) noexcept {
+    if (!client_open_) return errc::not_connected;
+    const std::size_t n = down_.read(in);
+    if (n != 0) return n;
+    if (server_closed_) return errc::connection_reset;
+    return errc::would_block;
+  }
+
+  void client_close() noexcept {
+    client_open_ = false;
+    server_closed_ = false;
+    up_.clear();
+    down_.clear();
+  }
+
+ protected:
+  memory_link_base(byte* up, byte* down, std::size_t capacity) noexcept : up_(up, capacity), down_(down, capacity) {}
+  ~memory_link_base() = default;
+
+ private:
+  detail::byte_ring up_;    // client → far end
+  detail::byte_ring down_;  // far end → client
+  std::uint32_t connections_ = 0;
+  bool client_open_ = false;
+  bool server_closed_ = false;
+  bool refusing_ = false;
+};
+
+namespace detail {
+// A base class, so that the buffers exist before memory_link_base is given their addresses.
+template <std::size_t Capacity>
+struct link_storage {
+  std::array<byte, Capacity> up{};
+  std::array<byte, Capacity> down{};
+};
+}  // namespace detail
+
+template <std::size_t Capacity = 4096>
+class memory_link final : private detail::link_storage<Capacity>, public memory_link_base {
+  static_assert(Capacity > 0, "a link needs room for at least one byte each way");
+
+ public:
+  memory_link() noexcept : memory_link_base(this->up.data(), this->down.data(), Capacity) {}
+};
+
+// The client's end of a memory_link: a nonblocking_transport.
+class memory_pipe {
+ public:
+  explicit memory_pipe(memory_link_base& link) noexcept : link_(&link) {}
+
+  result<open_status> open() noexcept { return link_->client_open(); }
+  result<std::size_t> send(bytes_view out) noexcept { return link_->client_send(out); }
+  result<std::size_t> recv(mutable_bytes in) noexcept { return link_->client_recv(in); }
+  void close() noexcept { link_->client_close(); }
+
+  memory_link_base& link() noexcept { return *link_; }
+
+ private:
+  memory_link_base* link_;
+};
+
+static_assert(nonblocking_transport<memory_pipe>);
+
+}  // namespace thingwell::net
+// ----- end thingwell/net/memory_pipe.hpp -----
+// ----- begin thingwell/net/poll_client.hpp -----
+// thingwell — the poll driver: an MQTT client for microcontrollers, RTOS tasks and simple loops.
+//
+//   net::poll_client<net::tcp> client{net::tcp{"localhost", 1883}, config, observer};
+//   client.start(clock.now());
+//   for (;;) {
+//     const time_point next = client.poll(clock.now());   // all I/O that can be done without blocking
+//     ...                                                   // your work; sleep until `next` or an event
+//   }
+//
+// poll() never blocks and allocates nothing: the session was given its memory up front and the
+// transport is non-blocking. On POSIX hosts, wait() sleeps in poll(2) until the socket is ready or
+// the next timer is due.
+
+#include <cstddef>
+#include <utility>
 
 #if THINGWELL_HAS_POSIX
 #  include <poll.h>
