@@ -15,10 +15,11 @@
 # The list is cached next to the executable and refreshed whenever the executable is newer.
 include_guard(GLOBAL)
 
-set(_THINGWELL_DOCTEST_RUNTIME "${CMAKE_CURRENT_LIST_DIR}/ThingwellDoctestRuntime.cmake")
-
 function(thingwell_doctest_discover target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "PREFIX;WORKING_DIRECTORY;TIMEOUT" "LABELS;ENVIRONMENT")
+  # Found from this file's own directory, so the function works from any directory of the project (a variable
+  # set when the module is included would be visible only below the directory that included it first).
+  set(_THINGWELL_DOCTEST_RUNTIME "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/ThingwellDoctestRuntime.cmake")
   if(NOT arg_WORKING_DIRECTORY)
     set(arg_WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
   endif()
