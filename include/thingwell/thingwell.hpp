@@ -32,6 +32,14 @@
 #include "net/poll_client.hpp"
 #include "net/transport.hpp"
 
+#include "aws/client_token.hpp"
+#include "aws/limits.hpp"
+#include "aws/service_client.hpp"
+#include "aws/session_client.hpp"
+#include "aws/shadow.hpp"
+#include "aws/shadow_document.hpp"
+#include "aws/topics.hpp"
+
 #include "store/crc32.hpp"
 #include "store/faulty_flash.hpp"
 #include "store/flash.hpp"
@@ -56,6 +64,7 @@
 #if THINGWELL_WITH_ASIO
 #  include "net/asio_client.hpp"
 #  include "net/asio_tcp.hpp"
+#  include "aws/asio_service_client.hpp"
 #  if THINGWELL_WITH_WOLFSSL
 #    include "net/asio_tls.hpp"
 #  endif

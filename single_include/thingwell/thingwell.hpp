@@ -7965,6 +7965,1526 @@ class poll_client {
 }  // namespace thingwell::net
 // ----- end thingwell/net/poll_client.hpp -----
 
+// ----- begin thingwell/aws/client_token.hpp -----
+// thingwell — clientToken values for AWS service requests.
+//
+// AWS echoes the clientToken of a request in its answer; that is the only way to tell our answers from
+// those of another client of the same thing, and one request from the next. A token is
+// "<prefix>-<nonce>-<counter>": the prefix names the device (like the classic AWS SDK, which uses the
+// client id), the nonce differs between boots so that a late answer to the previous boot's request is not
+// taken for one of ours, and the counter differs between requests. At most 64 bytes, AWS's limit.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+// ----- begin thingwell/aws/limits.hpp -----
+// thingwell — AWS IoT Core limits the device services check before anything is sent.
+//
+// The numbers come from shared/aws-iot-protocol.md (section 1.8 and 6.9). Checking them locally turns a
+// request the service would reject (or silently drop) into a typed error at the call site.
+
+#include <cstddef>
+#include <string_view>
+#include <system_error>
+
+namespace thingwell::aws {
+
+inline constexpr std::size_t max_thing_name = 128;
+inline constexpr std::size_t max_shadow_name = 64;
+inline constexpr std::size_t max_client_token = 64;
+// Desired plus reported state of one shadow; metadata does not count.
+inline constexpr std::size_t max_shadow_document = 8192;
+// "$aws/things/<128>/shadow/name/<64>/update/documents" is 234 bytes; AWS allows 256.
+inline constexpr std::size_t max_topic = 256;
+
+namespace detail {
+
+inline bool is_name_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+         c == '-';
+}
+
+}  // namespace detail
+
+// Thing names: 1..128 bytes of [a-zA-Z0-9:_-].
+inline std::error_code check_thing_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > max_thing_name) return errc::thing_name_invalid;
+  for (char c : name)
+    if (!detail::is_name_char(c)) return errc::thing_name_invalid;
+  return {};
+}
+
+// Shadow names: 1..64 bytes of [$a-zA-Z0-9:_-]. The classic shadow has no name; pass an empty view to
+// the topic functions for it, never to this check.
+inline std::error_code check_shadow_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > max_shadow_name) return errc::shadow_name_invalid;
+  for (char c : name)
+    if (!detail::is_name_char(c) && c != '$') return errc::shadow_name_invalid;
+  return {};
+}
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/limits.hpp -----
+
+namespace thingwell::aws {
+
+// One token, stored inline.
+struct client_token {
+  char data[max_client_token];
+  std::uint8_t size = 0;
+
+  std::string_view view() const noexcept { return {data, size}; }
+  bool empty() const noexcept { return size == 0; }
+  void clear() noexcept { size = 0; }
+  bool matches(std::string_view s) const noexcept { return size != 0 && view() == s; }
+};
+
+class client_token_generator {
+ public:
+  // Only the last max_prefix bytes of a longer prefix are used (the end of a client id is usually the
+  // part that differs between devices); bytes outside [A-Za-z0-9:_-] become '_'.
+  static constexpr std::size_t max_prefix = 40;
+
+  explicit client_token_generator(std::string_view prefix = "tw", std::uint32_t nonce = 0) noexcept : nonce_(nonce) {
+    if (prefix.size() > max_prefix) prefix.remove_prefix(prefix.size() - max_prefix);
+    for (char c : prefix) prefix_[prefix_size_++] = detail::is_name_char(c) ? c : '_';
+  }
+
+  client_token next() noexcept {
+    client_token t;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < prefix_size_; ++i) t.data[n++] = prefix_[i];
+    if (n != 0) t.data[n++] = '-';
+    n = put_hex(t.data, n, nonce_);
+    t.data[n++] = '-';
+    n = put_hex(t.data, n, ++counter_);
+    t.size = static_cast<std::uint8_t>(n);  // at most 40 + 1 + 8 + 1 + 8 = 58
+    return t;
+  }
+
+  std::uint32_t issued() const noexcept { return counter_; }
+
+ private:
+  static std::size_t put_hex(char* out, std::size_t n, std::uint32_t v) noexcept {
+    char digits[8];
+    std::size_t k = 0;
+    do {
+      digits[k++] = "0123456789abcdef"[v & 15u];
+      v >>= 4;
+    } while (v != 0);
+    while (k != 0) out[n++] = digits[--k];
+    return n;
+  }
+
+  char prefix_[max_prefix];
+  std::size_t prefix_size_ = 0;
+  std::uint32_t nonce_;
+  std::uint32_t counter_ = 0;
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/client_token.hpp -----
+// ----- begin thingwell/aws/service_client.hpp -----
+// thingwell — the small interface between the AWS device services and an MQTT client.
+//
+// A service (shadow, jobs, ...) is a state machine with no I/O: it asks a service_client to subscribe
+// and publish, and the client tells it about connections and messages through the `service` interface.
+// Two adapters implement the client side: aws::session_client over an mqtt::session (poll driver, MCU)
+// and aws::asio_service_client over a net::asio_client; tests use a fake. Virtual calls instead of a
+// template parameter: a service is compiled once whatever drives it, and the calls are per message, not
+// per byte.
+//
+// Time is not part of the interface: events carry none (the session's observer has none either). A
+// service takes the current time from its own poll(now) and arms the deadlines of requests started
+// from an event at the next poll.
+
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+namespace thingwell::aws {
+
+// Identifies one subscribe request in service::on_subscribed.
+using subscription_id = std::uint32_t;
+
+// What a client reports to a service. Calls come from the thread (strand, loop) that drives the client;
+// a service may call back into the client from inside them.
+class service {
+ public:
+  // Connected and every subscription in place: after each (re)connection.
+  virtual void on_ready() = 0;
+  // The connection is gone (or the client stopped); on_ready follows when it is back.
+  virtual void on_disconnected() = 0;
+  // A subscribe made while connected completed (error empty) or was refused. Subscriptions restored on
+  // reconnection are covered by on_ready.
+  virtual void on_subscribed(subscription_id, std::error_code) = 0;
+  // A message on one of the service's subscriptions. The views are valid during the call.
+  virtual void on_message(std::string_view topic, std::string_view payload) = 0;
+
+  // Timers: when poll() must run at the latest (never: nothing pending), and running them. Adapters with
+  // their own event loop (Asio) call these; with the poll driver the application does.
+  virtual time_point next_deadline() const { return never; }
+  virtual void poll(time_point /*now*/) {}
+
+  virtual ~service() = default;
+};
+
+// What a service needs from an MQTT client.
+class service_client {
+ public:
+  // Registers a service for on_ready / on_disconnected / on_subscribed. errc::capacity_exceeded when the
+  // client's table of services is full.
+  virtual std::error_code attach(service&) = 0;
+  virtual void detach(service&) = 0;
+
+  // Subscribes (QoS 1) and routes matching messages to `to` for as long as the client lives: the client
+  // restores the subscription before every on_ready. May be called while offline.
+  virtual result<subscription_id> subscribe(std::string_view filter, service& to) = 0;
+
+  // Publishes at QoS 0: services match their own responses and time them out, so a request lost with
+  // the connection is simply made again, never resent later by the MQTT layer as well.
+  // errc::not_connected while offline.
+  virtual std::error_code publish(std::string_view topic, std::string_view payload) = 0;
+
+  // Connected with every subscription in place.
+  virtual bool is_ready() const = 0;
+
+  // A service's next_deadline() may have moved earlier (the application called it outside of an event):
+  // adapters that run the timers themselves look again. The poll driver's loop does anyway.
+  virtual void reschedule() {}
+
+  virtual ~service_client() = default;
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/service_client.hpp -----
+// ----- begin thingwell/aws/session_client.hpp -----
+// thingwell — aws::service_client over an mqtt::session: the adapter for the poll driver and MCUs.
+//
+// It is the session's observer: give it to the session (or poll_client) as the observer, then bind it
+// to the session. Every event is forwarded unchanged to `next` (the application's observer), so that
+// adding AWS services does not take lifecycle events away from the application.
+//
+//   aws::session_client link{&my_observer};
+//   net::poll_client<net::posix_tcp> client{std::move(tcp), config, link};
+//   link.bind(client.session());
+//   aws::shadow_service<json::compact_reader<256>> shadow{link, {.thing_name = "lamp-1"}};
+//
+// Nothing allocates: services live in a fixed table, subscription handlers capture one pointer.
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace thingwell::aws {
+
+class session_client final : public service_client, public mqtt::session_observer {
+ public:
+  static constexpr std::size_t max_services = 4;
+
+  explicit session_client(mqtt::session_observer* next = nullptr) noexcept : next_(next) {}
+  session_client(const session_client&) = delete;
+  session_client& operator=(const session_client&) = delete;
+
+  // The session this adapter observes (it must have been constructed with *this as its observer).
+  void bind(mqtt::session& s) noexcept { session_ = &s; }
+
+  // ---- service_client ----------------------------------------------------------------------------
+
+  std::error_code attach(service& s) noexcept override {
+    for (service* p : services_)
+      if (p == &s) return {};
+    if (!services_.push_back(&s)) return errc::capacity_exceeded;
+    return {};
+  }
+  void detach(service& s) noexcept override {
+    for (auto it = services_.begin(); it != services_.end(); ++it) {
+      if (*it == &s) {
+        services_.erase(it);
+        return;
+      }
+    }
+  }
+
+  result<subscription_id> subscribe(std::string_view filter, service& to) noexcept override {
+    if (session_ == nullptr) return errc::not_connected;
+    mqtt::subscribe_options o;
+    o.max_qos = mqtt::qos::at_least_once;
+    auto t = session_->subscribe(
+        filter, [svc = &to](const mqtt::publish& p) { svc->on_message(p.topic, as_string(p.payload)); }, o);
+    if (!t) return t.error();
+    return subscription_id{*t};
+  }
+
+  std::error_code publish(std::string_view topic, std::string_view payload) noexcept override {
+    if (session_ == nullptr || !session_->is_ready()) return errc::not_connected;
+    auto t = session_->publish(topic, as_bytes(payload));
+    return t ? std::error_code{} : t.error();
+  }
+
+  bool is_ready() const noexcept override { return session_ != nullptr && session_->is_ready(); }
+
+  // Runs the timers of every attached service, and tells when to call again at the latest: for a loop
+  // that drives the session with poll_client::poll().
+  void poll(time_point now) noexcept {
+    for (service* s : services_) s->poll(now);
+  }
+  time_point next_deadline() const noexcept {
+    time_point t = never;
+    for (const service* s : services_) t = std::min(t, s->next_deadline());
+    return t;
+  }
+
+  // ---- mqtt::session_observer ----------------------------------------------------------------------
+
+  void on_connecting(std::uint32_t attempt) override {
+    if (next_) next_->on_connecting(attempt);
+  }
+  void on_connected(const mqtt::connected_event& e) override {
+    if (next_) next_->on_connected(e);
+  }
+  void on_ready() override {
+    if (next_) next_->on_ready();
+    for (service* s : services_) s->on_ready();
+  }
+  void on_connect_failed(const mqtt::connect_failed_event& e) override {
+    if (next_) next_->on_connect_failed(e);
+  }
+  void on_disconnected(const mqtt::disconnected_event& e) override {
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_disconnected(e);
+  }
+  void on_backoff(const mqtt::backoff_event& e) override {
+    if (next_) next_->on_backoff(e);
+  }
+  void on_stopped() override {
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_stopped();
+  }
+  void on_message(const mqtt::publish& p) override {
+    if (next_) next_->on_message(p);
+  }
+  void on_publish_done(mqtt::token t, std::error_code ec) override {
+    if (next_) next_->on_publish_done(t, ec);
+  }
+  void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    const std::error_code ec = mqtt::is_failure(rc) ? mqtt::make_error_code(rc) : std::error_code{};
+    for (service* s : services_) s->on_subscribed(t, ec);
+    if (next_) next_->on_subscribe_done(t, rc);
+  }
+  void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    if (next_) next_->on_unsubscribe_done(t, rc);
+  }
+  std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+    return next_ ? next_->on_auth_challenge(a) : std::nullopt;
+  }
+
+ private:
+  mqtt::session_observer* next_;
+  mqtt::session* session_ = nullptr;
+  static_vector<service*, max_services> services_;
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/session_client.hpp -----
+// ----- begin thingwell/aws/shadow.hpp -----
+// thingwell — the Device Shadow client: the classic shadow and named shadows of one thing, kept in sync
+// with AWS IoT over MQTT (shared/aws-iot-protocol.md section 1, requirements SH-01..SH-07, SH-11).
+//
+//   aws::shadow_service<json::compact_reader<256>> shadows{link, {.thing_name = "lamp-1"}};
+//   auto lamp = shadows.add("", {.on_delta = [&](const auto& delta, std::uint64_t v) { apply(delta); }});
+//   shadows.report(*lamp, R"({"power":"on"})");
+//   ... shadows.poll(now) from the loop (the Asio adapter does it for you)
+//
+// What it does, per shadow:
+//   - Subscribes to get/accepted|rejected, update/accepted|rejected, update/delta (and update/documents
+//     when there is a documents handler) before anything is published; the client restores them on every
+//     reconnection, and on every ready event the service publishes `get`.
+//   - The get answer is reconciled: desired keys that differ from the device's state go to the delta
+//     handler, the device's state (current_state callback, plus what was reported while offline) is
+//     compared with the cloud's reported section and only what differs is reported, in one update.
+//   - Deltas: stale ones (version <= known) are dropped, a gap (version > known + 1) triggers a full get,
+//     and the handler receives only the keys that differ from what the device has reported.
+//   - report(fragment) merges into a pending fragment (newest wins per key, null kept so that the cloud
+//     deletes the key). Changes within coalesce_window become one update; nothing is sent when the
+//     cloud already has those values; while offline the fragment waits for the next connection.
+//   - One get and one update in flight per shadow, each with its own clientToken; answers are matched by
+//     token (others' answers are ignored) and time out after request_timeout.
+//   - Rejections: 409 re-gets, merges and retries (bounded); 429 and 5xx are reported and the fragment
+//     is kept for the next report or connection; 400, 401, 403, 404, 413 and 415 are reported and the
+//     fragment dropped, never retried unchanged.
+//
+// Memory: all inline, no heap. Per shadow three buffers of DocBytes (the cloud's reported state as last
+// known, the pending fragment, the fragment in flight); per service three more for intermediate results,
+// and four Readers (received document, delivered delta, two for merging). A document larger than its
+// buffer is an error (errc::buffer_too_small), never truncated.
+//
+// Handlers run on the thread that drives the client and may call report() and get(). The JSON values
+// they receive are valid during the call only.
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+// ----- begin thingwell/aws/shadow_document.hpp -----
+// thingwell — the JSON operations behind shadow state: equality, merge and difference of state objects.
+//
+// They work on values of any json::reader and write with json::writer, so the shadow service needs no
+// document model of its own and nothing allocates. The semantics are those of the Device Shadow service
+// (shared/aws-iot-protocol.md 1.2 and 1.5):
+//   - objects merge key by key, recursively; any other value (arrays included) is replaced whole;
+//   - null deletes a key when a patch is applied to a state, but is kept when patches are combined,
+//     because the service has to see it to delete the key on its side;
+//   - a difference keeps only what the left side would change on the right side.
+// Recursion is bounded by the depth limit the documents were parsed with.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace thingwell::aws {
+
+// How a patch's nulls are treated by merge().
+enum class nulls : std::uint8_t {
+  remove,  // applying a patch to a state: null deletes the key
+  keep,    // combining two patches into one: null is a value the service must receive
+};
+
+namespace detail {
+
+// Strings compared after unescaping. A string too long for the scratch buffers compares unequal, which
+// costs at most a redundant update, never a lost one.
+template <json::value V>
+bool strings_equal(const V& a, const V& b) noexcept {
+  char sa[128];
+  char sb[128];
+  auto x = a.get_string(sa);
+  auto y = b.get_string(sb);
+  return x && y && *x == *y;
+}
+
+template <json::value V>
+bool numbers_equal(const V& a, const V& b) noexcept {
+  if (a.is_integer() && b.is_integer()) {
+    if (auto x = a.get_int64(), y = b.get_int64(); x && y) return *x == *y;
+    if (auto x = a.get_uint64(), y = b.get_uint64(); x && y) return *x == *y;
+    return false;
+  }
+  auto x = a.get_double();
+  auto y = b.get_double();
+  return x && y && *x == *y;
+}
+
+}  // namespace detail
+
+// Deep equality. Objects are equal when they have the same keys with equal values (in any order);
+// arrays element by element; numbers by value (1 and 1.0 are equal).
+template <json::value V>
+bool json_equal(const V& a, const V& b) noexcept {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case json::type::null: return true;
+    case json::type::boolean: return a.get_bool().value_or(false) == b.get_bool().value_or(false);
+    case json::type::number: return detail::numbers_equal(a, b);
+    case json::type::string: return detail::strings_equal(a, b);
+    case json::type::array: {
+      auto ia = a.elements().begin(), ea = a.elements().end();
+      auto ib = b.elements().begin(), eb = b.elements().end();
+      for (; ia != ea && ib != eb; ++ia, ++ib)
+        if (!json_equal(*ia, *ib)) return false;
+      return ia == ea && ib == eb;
+    }
+    case json::type::object: {
+      std::size_t na = 0;
+      for (const auto& m : a.members()) {
+        ++na;
+        char kb[128];
+        auto k = m.key(kb);
+        if (!k) return false;
+        auto other = b.find(*k);
+        if (!other || !json_equal(m.value(), *other)) return false;
+      }
+      std::size_t nb = 0;
+      for (const auto& m : b.members()) (void)m, ++nb;
+      return na == nb;
+    }
+  }
+  return false;
+}
+
+namespace detail {
+
+// The value under the key of member `m` in `other` (an object or nothing).
+template <json::value V, class Member>
+bool lookup(const V* other, const Member& m, V& out) noexcept {
+  if (other == nullptr || other->kind() != json::type::object) return false;
+  char kb[128];
+  auto k = m.key(kb);
+  if (!k) return false;
+  auto v = other->find(*k);
+  if (!v) return false;
+  out = *v;
+  return true;
+}
+
+template <class Member>
+bool write_key(json::writer& w, const Member& m) noexcept {
+  char kb[128];
+  auto k = m.key(kb);
+  if (!k) return false;
+  w.key(*k);
+  return true;
+}
+
+}  // namespace detail
+
+// Writes `base` with `patch` merged in (both objects, or base null for "nothing yet"). With nulls::remove
+// a null in the patch deletes the key, and nulls inside a patch value that is new are dropped as well.
+template <json::value V>
+void merge(json::writer& w, const V* base, const V& patch, nulls mode) noexcept {
+  w.begin_object();
+  if (base != nullptr && base->kind() == json::type::object) {
+    for (const auto& m : base->members()) {
+      V p{};
+      if (!detail::lookup(&patch, m, p)) {
+        if (!detail::write_key(w, m)) return;
+        w.copy(m.value());
+        continue;
+      }
+      if (p.is_null() && mode == nulls::remove) continue;
+      if (!detail::write_key(w, m)) return;
+      const V bv = m.value();
+      if (p.kind() == json::type::object && bv.kind() == json::type::object) merge(w, &bv, p, mode);
+      else if (p.kind() == json::type::object && mode == nulls::remove) merge<V>(w, nullptr, p, mode);
+      else w.copy(p);
+    }
+  }
+  for (const auto& m : patch.members()) {
+    V b{};
+    if (detail::lookup(base, m, b)) continue;  // done above
+    const V p = m.value();
+    if (p.is_null() && mode == nulls::remove) continue;
+    if (!detail::write_key(w, m)) return;
+    if (p.kind() == json::type::object && mode == nulls::remove) merge<V>(w, nullptr, p, mode);
+    else w.copy(p);
+  }
+  w.end_object();
+}
+
+// Whether applying `patch` (an object) to `state` (an object, or null for nothing) would change it.
+template <json::value V>
+bool changes(const V& patch, const V* state) noexcept {
+  for (const auto& m : patch.members()) {
+    const V p = m.value();
+    V s{};
+    if (!detail::lookup(state, m, s)) {
+      if (!p.is_null()) return true;  // deleting what is not there changes nothing
+      continue;
+    }
+    if (p.kind() == json::type::object && s.kind() == json::type::object) {
+      if (changes(p, &s)) return true;
+    } else if (!json_equal(p, s)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Writes the part of `patch` that would change `state`: the keys whose value differs (recursively for
+// objects that both sides have). The result may be an empty object.
+template <json::value V>
+void difference(json::writer& w, const V& patch, const V* state) noexcept {
+  w.begin_object();
+  for (const auto& m : patch.members()) {
+    const V p = m.value();
+    V s{};
+    const bool present = detail::lookup(state, m, s);
+    if (!present) {
+      if (p.is_null()) continue;
+      if (!detail::write_key(w, m)) return;
+      w.copy(p);
+      continue;
+    }
+    if (p.kind() == json::type::object && s.kind() == json::type::object) {
+      if (!changes(p, &s)) continue;
+      if (!detail::write_key(w, m)) return;
+      difference(w, p, &s);
+    } else if (!json_equal(p, s)) {
+      if (!detail::write_key(w, m)) return;
+      w.copy(p);
+    }
+  }
+  w.end_object();
+}
+
+// A JSON text kept in a fixed buffer; empty (size 0) means "nothing", not "{}".
+template <std::size_t N>
+struct text_buffer {
+  char data[N];
+  std::size_t size = 0;
+
+  std::string_view view() const noexcept { return {data, size}; }
+  std::span<char> space() noexcept { return {data, N}; }
+  bool empty() const noexcept { return size == 0; }
+  void clear() noexcept { size = 0; }
+  // Copies `text` in; errc::buffer_too_small (and unchanged) when it does not fit.
+  std::error_code assign(std::string_view text) noexcept {
+    if (text.size() > N) return errc::buffer_too_small;
+    if (!text.empty()) std::memmove(data, text.data(), text.size());
+    size = text.size();
+    return {};
+  }
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/shadow_document.hpp -----
+// ----- begin thingwell/aws/topics.hpp -----
+// thingwell — Device Shadow topics: building them for a thing and a shadow, and taking a received one
+// apart again.
+//
+//   $aws/things/<thing>/shadow/<operation>[/<response>]                  classic shadow
+//   $aws/things/<thing>/shadow/name/<shadow>/<operation>[/<response>]    named shadow
+//
+// Names are validated here, so a topic that AWS would refuse (or that would match a neighbour's) is
+// never built. Parsing accepts exactly the topics make_shadow_topic can build.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace thingwell::aws {
+
+enum class shadow_operation : std::uint8_t { get, update, remove };  // remove: the "delete" topic
+
+// What follows the operation: nothing for a request, or one of the service's answers.
+enum class shadow_response : std::uint8_t { request, accepted, rejected, delta, documents };
+
+inline constexpr std::string_view to_string(shadow_operation op) noexcept {
+  switch (op) {
+    case shadow_operation::get: return "get";
+    case shadow_operation::update: return "update";
+    case shadow_operation::remove: return "delete";
+  }
+  return "?";
+}
+
+inline constexpr std::string_view to_string(shadow_response r) noexcept {
+  switch (r) {
+    case shadow_response::request: return "";
+    case shadow_response::accepted: return "accepted";
+    case shadow_response::rejected: return "rejected";
+    case shadow_response::delta: return "delta";
+    case shadow_response::documents: return "documents";
+  }
+  return "?";
+}
+
+// Room for the longest shadow topic.
+using topic_buffer = std::array<char, max_topic>;
+
+// A received shadow topic, taken apart. The views point into the topic.
+struct shadow_topic {
+  std::string_view thing;
+  std::string_view shadow;  // empty for the classic shadow
+  shadow_operation operation = shadow_operation::get;
+  shadow_response response = shadow_response::request;
+};
+
+namespace detail {
+
+inline constexpr std::string_view things_prefix = "$aws/things/";
+inline constexpr std::string_view shadow_level = "/shadow";
+inline constexpr std::string_view name_level = "/name/";
+
+// delta and documents exist for update only.
+inline bool valid_pair(shadow_operation op, shadow_response r) noexcept {
+  return (r != shadow_response::delta && r != shadow_response::documents) || op == shadow_operation::update;
+}
+
+}  // namespace detail
+
+// Writes the topic into `out`. Errors: errc::thing_name_invalid, errc::shadow_name_invalid,
+// errc::invalid_argument (delta or documents of get/delete), errc::buffer_too_small.
+inline result<std::string_view> make_shadow_topic(std::span<char> out, std::string_view thing, std::string_view shadow,
+                                                  shadow_operation op,
+                                                  shadow_response response = shadow_response::request) noexcept {
+  if (auto ec = check_thing_name(thing)) return ec;
+  if (!shadow.empty()) {
+    if (auto ec = check_shadow_name(shadow)) return ec;
+  }
+  if (!detail::valid_pair(op, response)) return errc::invalid_argument;
+  std::size_t n = 0;
+  bool fits = true;
+  auto put = [&](std::string_view s) {
+    if (!fits || s.size() > out.size() - n) {
+      fits = false;
+      return;
+    }
+    if (!s.empty()) std::memcpy(out.data() + n, s.data(), s.size());
+    n += s.size();
+  };
+  put(detail::things_prefix);
+  put(thing);
+  put(detail::shadow_level);
+  if (!shadow.empty()) {
+    put(detail::name_level);
+    put(shadow);
+  }
+  put("/");
+  put(to_string(op));
+  if (response != shadow_response::request) {
+    put("/");
+    put(to_string(response));
+  }
+  if (!fits) return errc::buffer_too_small;
+  return std::string_view(out.data(), n);
+}
+
+// The parts of a shadow topic; errc::bad_topic_name for anything else (another service's topic, a
+// malformed name, an unknown operation or response).
+inline result<shadow_topic> parse_shadow_topic(std::string_view topic) noexcept {
+  if (!topic.starts_with(detail::things_prefix)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::things_prefix.size());
+  shadow_topic t;
+  const std::size_t slash = topic.find('/');
+  if (slash == std::string_view::npos) return errc::bad_topic_name;
+  t.thing = topic.substr(0, slash);
+  if (check_thing_name(t.thing)) return errc::bad_topic_name;
+  topic.remove_prefix(slash);
+  if (!topic.starts_with(detail::shadow_level)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::shadow_level.size());
+  if (topic.starts_with(detail::name_level)) {
+    topic.remove_prefix(detail::name_level.size());
+    const std::size_t end = topic.find('/');
+    if (end == std::string_view::npos) return errc::bad_topic_name;
+    t.shadow = topic.substr(0, end);
+    if (check_shadow_name(t.shadow)) return errc::bad_topic_name;
+    topic.remove_prefix(end);
+  }
+  if (!topic.starts_with("/")) return errc::bad_topic_name;
+  topic.remove_prefix(1);
+  const std::size_t end = topic.find('/');
+  const std::string_view op = topic.substr(0, end);
+  if (op == "get") t.operation = shadow_operation::get;
+  else if (op == "update") t.operation = shadow_operation::update;
+  else if (op == "delete") t.operation = shadow_operation::remove;
+  else return errc::bad_topic_name;
+  if (end != std::string_view::npos) {
+    const std::string_view r = topic.substr(end + 1);
+    if (r == "accepted") t.response = shadow_response::accepted;
+    else if (r == "rejected") t.response = shadow_response::rejected;
+    else if (r == "delta") t.response = shadow_response::delta;
+    else if (r == "documents") t.response = shadow_response::documents;
+    else return errc::bad_topic_name;
+  }
+  if (!detail::valid_pair(t.operation, t.response)) return errc::bad_topic_name;
+  return t;
+}
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/topics.hpp -----
+
+namespace thingwell::aws {
+
+struct shadow_config {
+  std::string_view thing_name;            // copied
+  duration request_timeout{5000};         // get or update without an answer: errc::timed_out
+  duration coalesce_window{100};          // reports within this window become one update
+  std::uint8_t conflict_retries = 2;      // 409 → get, merge, retry; then errc::aws_version_conflict
+  bool send_version = false;              // optimistic locking: updates carry the known version
+  std::string_view token_prefix = "tw";   // clientToken prefix, e.g. the MQTT client id (last 40 bytes)
+  std::uint32_t token_nonce = 0;          // differs between boots (a random number): see client_token.hpp
+  json::limits document_limits{};         // for received documents
+};
+
+// A failed or timed-out request, or a local check that refused to send.
+struct shadow_error {
+  shadow_operation operation = shadow_operation::update;
+  std::error_code error;        // errc::timed_out, errc::aws_*, errc::not_found, errc::not_authorized,
+                                // errc::shadow_document_too_large, or a subscription's reason code
+  int code = 0;                 // the service's code (400, 409, ...) when it rejected the request
+  std::string_view message;     // the service's message; valid during the call
+};
+
+// What the application hears about one shadow. Every handler is optional.
+template <json::value V>
+struct shadow_handlers {
+  // Desired state that differs from the device's: only those keys. Apply them, then report() what was
+  // applied: that report is the acknowledgement (it is sent right after the handler returns).
+  inplace_function<void(const V& delta, std::uint64_t version)> on_delta;
+  // An update was accepted; the cloud's document now has this version.
+  inplace_function<void(std::uint64_t version)> on_reported;
+  inplace_function<void(const shadow_error&)> on_error;
+  // update/documents (subscribed only when this is set): the document before and after each update.
+  inplace_function<void(const V& previous, const V& current)> on_documents;
+  // Writes the device's whole reported state as one object, e.g. {"power":"on","brightness":40}. Called
+  // after each get answer (every connection): what differs from the cloud's reported state is sent.
+  inplace_function<void(json::writer&)> current_state;
+};
+
+struct shadow_id {
+  std::uint8_t index = 0xFF;
+  friend bool operator==(shadow_id, shadow_id) = default;
+};
+
+struct shadow_metrics {
+  std::uint64_t gets_sent = 0;
+  std::uint64_t updates_sent = 0;
+  std::uint64_t updates_accepted = 0;
+  std::uint64_t reports = 0;             // report() calls that were merged
+  std::uint64_t reports_unchanged = 0;   // pending fragments dropped because the cloud had those values
+  std::uint64_t deltas_delivered = 0;
+  std::uint64_t deltas_stale = 0;
+  std::uint64_t version_gaps = 0;
+  std::uint64_t conflicts = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t foreign_answers = 0;     // answers with a token that is not ours
+  std::uint64_t bad_documents = 0;       // received payloads that did not parse
+};
+
+template <json::reader Reader, std::size_t MaxShadows = 2, std::size_t DocBytes = 1024>
+class shadow_service final : public service {
+  static_assert(MaxShadows > 0 && MaxShadows < 0xFF, "1..254 shadows");
+  static_assert(DocBytes >= 64, "shadow buffers of at least 64 bytes");
+
+ public:
+  using reader_type = Reader;
+  using value_type = typename Reader::value_type;
+  using handlers = shadow_handlers<value_type>;
+
+  static constexpr std::size_t max_shadows = MaxShadows;
+  static constexpr std::size_t document_bytes = DocBytes;
+
+  // Attaches to the client. A bad thing name or a full client is kept and returned by error() and by
+  // every add().
+  shadow_service(service_client& client, const shadow_config& config) noexcept
+      : client_(client), config_(config), tokens_(config.token_prefix, config.token_nonce) {
+    config_.thing_name = {};
+    if (auto ec = check_thing_name(config.thing_name)) {
+      error_ = ec;
+      return;
+    }
+    std::memcpy(thing_, config.thing_name.data(), config.thing_name.size());
+    thing_size_ = config.thing_name.size();
+    error_ = client_.attach(*this);
+  }
+  ~shadow_service() override { client_.detach(*this); }
+  shadow_service(const shadow_service&) = delete;
+  shadow_service& operator=(const shadow_service&) = delete;
+
+  std::error_code error() const noexcept { return error_; }
+  std::string_view thing_name() const noexcept { return {thing_, thing_size_}; }
+
+  // Adds a shadow: "" for the classic shadow, otherwise a named one. Subscribes at once (the client
+  // sends the subscriptions when it connects). Errors: errc::shadow_name_invalid, errc::capacity_exceeded
+  // (MaxShadows, or the client's subscriptions), errc::busy (the same name twice).
+  result<shadow_id> add(std::string_view name, handlers h = {}) noexcept {
+    if (error_) return error_;
+    if (!name.empty()) {
+      if (auto ec = check_shadow_name(name)) return ec;
+    }
+    if (find(name) != nullptr) return errc::busy;
+    if (count_ == MaxShadows) return errc::capacity_exceeded;
+    entry& e = entries_[count_];  // never used before: entries are only ever appended
+    std::memcpy(e.name, name.data(), name.size());
+    e.name_size = static_cast<std::uint8_t>(name.size());
+    e.h = std::move(h);
+    const shadow_id id{static_cast<std::uint8_t>(count_)};
+    ++count_;
+    static constexpr struct {
+      shadow_operation op;
+      shadow_response r;
+    } topics[] = {{shadow_operation::get, shadow_response::accepted},    {shadow_operation::get, shadow_response::rejected},
+                  {shadow_operation::update, shadow_response::accepted}, {shadow_operation::update, shadow_response::rejected},
+                  {shadow_operation::update, shadow_response::delta},    {shadow_operation::update, shadow_response::documents}};
+    const std::size_t wanted = e.h.on_documents ? 6 : 5;
+    for (std::size_t i = 0; i < wanted; ++i) {
+      topic_buffer buf;
+      auto topic = make_shadow_topic(buf, thing_name(), name, topics[i].op, topics[i].r);
+      if (!topic) return topic.error();
+      auto sub = client_.subscribe(*topic, *this);
+      if (!sub) return sub.error();  // the entry stays, without every subscription: get never succeeds
+      e.subs[e.subs_count++] = *sub;
+    }
+    // Added while connected: the get follows the SUBACKs (on_subscribed).
+    return id;
+  }
+
+  // Merges `fragment` (a JSON object of reported keys; null deletes a key) into what will be reported.
+  // Errors (nothing changes): JSON errors of the fragment, errc::json_type_mismatch (not an object),
+  // errc::shadow_document_too_large (reported state beyond 8 KB), errc::buffer_too_small (DocBytes).
+  std::error_code report(shadow_id id, std::string_view fragment) noexcept {
+    entry* e = at(id);
+    if (e == nullptr) return errc::invalid_argument;
+    {
+      auto f = b_.parse(fragment, fragment_limits());
+      if (!f) return f.error();
+      if (f->kind() != json::type::object) return errc::json_type_mismatch;
+    }
+    auto merged = apply_into(scratch_[0].space(), e->pending.view(), fragment, nulls::keep);
+    if (!merged) return merged.error();
+    if (merged->size() > max_shadow_document) return errc::shadow_document_too_large;
+    // The state the cloud would hold: what it has plus everything we are about to send.
+    auto state = apply_into(scratch_[1].space(), e->cache_valid ? e->cache.view() : std::string_view("{}"), *merged,
+                            nulls::remove);
+    if (!state) return state.error() == errc::buffer_too_small && DocBytes < max_shadow_document ? state.error()
+                                                                                                   : errc::shadow_document_too_large;
+    if (state->size() + e->desired_bytes > max_shadow_document) return errc::shadow_document_too_large;
+    if (auto ec = e->pending.assign(*merged)) return ec;
+    ++metrics_.reports;
+    e->held = false;
+    if (!e->flush_scheduled) {
+      // The window starts at the last poll: early by at most one loop turn, never late.
+      e->flush_scheduled = true;
+      e->flush_at = now_ + config_.coalesce_window;
+      e->flush_armed = true;
+    }
+    // Reported from a delta handler: the acknowledgement goes out as soon as the handler returns.
+    if (delivering_ == e) e->flush_now = true;
+    else client_.reschedule();
+    return {};
+  }
+
+  // Asks for the full document now (it is also asked for on every connection).
+  std::error_code get(shadow_id id) noexcept {
+    entry* e = at(id);
+    if (e == nullptr) return errc::invalid_argument;
+    if (!client_.is_ready()) return errc::not_connected;
+    request_get(*e);
+    client_.reschedule();
+    return {};
+  }
+
+  // ---- state, for applications and tests -----------------------------------------------------------
+
+  std::size_t size() const noexcept { return count_; }
+  std::uint64_t version(shadow_id id) const noexcept { return at(id) ? at(id)->version : 0; }
+  bool synced(shadow_id id) const noexcept { return at(id) && at(id)->synced; }
+  // The reported fragment waiting to be sent (empty: nothing).
+  std::string_view pending(shadow_id id) const noexcept { return at(id) ? at(id)->pending.view() : std::string_view{}; }
+  // The cloud's reported state as last known (empty: unknown).
+  std::string_view reported(shadow_id id) const noexcept {
+    return at(id) && at(id)->cache_valid ? at(id)->cache.view() : std::string_view{};
+  }
+  bool update_in_flight(shadow_id id) const noexcept { return at(id) && at(id)->update.active; }
+  const shadow_metrics& metrics() const noexcept { return metrics_; }
+
+  // ---- timers ----------------------------------------------------------------------------------------
+
+  void poll(time_point now) noexcept override {
+    now_ = now;
+    for (std::size_t i = 0; i < count_; ++i) {
+      entry& e = entries_[i];
+      // Deadlines of requests made from events (which carry no time) start now.
+      arm(e.get, now);
+      arm(e.update, now);
+      if (e.flush_scheduled && !e.flush_armed) {
+        e.flush_at = now + config_.coalesce_window;
+        e.flush_armed = true;
+      }
+      if (e.get.active && now >= e.get.deadline) {
+        const bool silent = e.get.retry;
+        e.get = request{};
+        if (!silent) {
+          ++metrics_.timeouts;
+          surface(e, shadow_operation::get, errc::timed_out);
+        }
+        request_get(e);
+      }
+      if (e.update.active && now >= e.update.deadline) {
+        ++metrics_.timeouts;
+        restore_inflight(e);
+        e.held = true;  // the next report or connection sends it again, not a loop of timeouts
+        surface(e, shadow_operation::update, errc::timed_out);
+      }
+      if (e.flush_scheduled && now >= e.flush_at && can_flush(e)) flush(e);
+      // Requests made just now start their time now.
+      arm(e.get, now);
+      arm(e.update, now);
+    }
+  }
+
+  time_point next_deadline() const noexcept override {
+    time_point t = never;
+    for (std::size_t i = 0; i < count_; ++i) {
+      const entry& e = entries_[i];
+      if ((e.get.active && !e.get.armed) || (e.update.active && !e.update.armed) || (e.flush_scheduled && !e.flush_armed))
+        return now_;  // something waits for a time base: poll at once
+      if (e.get.active) t = std::min(t, e.get.deadline);
+      if (e.update.active) t = std::min(t, e.update.deadline);
+      if (e.flush_scheduled && can_flush(e)) t = std::min(t, e.flush_at);
+    }
+    return t;
+  }
+
+  // ---- service: events from the client --------------------------------------------------------------
+
+  void on_ready() noexcept override {
+    for (std::size_t i = 0; i < count_; ++i) {
+      entry& e = entries_[i];
+      // The client restored every subscription before telling us.
+      if (e.subs_count != 0) e.subscribed = true;
+      e.synced = false;
+      e.held = false;
+      e.get = request{};
+      request_get(e);
+    }
+  }
+
+  void on_disconnected() noexcept override {
+    for (std::size_t i = 0; i < count_; ++i) {
+      entry& e = entries_[i];
+      e.synced = false;
+      e.get = request{};
+      e.conflicts = 0;
+      // Not an error: the fragment joins what was reported meanwhile and goes out after the next get.
+      if (e.update.active) restore_inflight(e);
+    }
+  }
+
+  void on_subscribed(subscription_id sub, std::error_code ec) noexcept override {
+    for (std::size_t i = 0; i < count_; ++i) {
+      entry& e = entries_[i];
+      if (std::find(e.subs, e.subs + e.subs_count, sub) == e.subs + e.subs_count) continue;
+      if (ec) {
+        surface(e, shadow_operation::get, ec);
+        return;
+      }
+      if (++e.subs_acked >= e.subs_count && !e.subscribed) {
+        e.subscribed = true;
+        if (client_.is_ready() && !e.synced) request_get(e);
+      }
+      return;
+    }
+  }
+
+  void on_message(std::string_view topic, std::string_view payload) noexcept override {
+    auto t = parse_shadow_topic(topic);
+    if (!t || t->thing != thing_name()) return;
+    entry* e = find(t->shadow);
+    if (e == nullptr || t->response == shadow_response::request) return;
+    auto doc = in_.parse(payload, config_.document_limits);
+    if (!doc || doc->kind() != json::type::object) {
+      ++metrics_.bad_documents;
+      return;
+    }
+    const value_type& d = *doc;
+    switch (t->response) {
+      case shadow_response::accepted:
+        if (t->operation == shadow_operation::get) on_get_accepted(*e, d);
+        else if (t->operation == shadow_operation::update) on_update_accepted(*e, d);
+        break;
+      case shadow_response::rejected:
+        if (t->operation == shadow_operation::get) on_get_rejected(*e, d);
+        else if (t->operation == shadow_operation::update) on_update_rejected(*e, d);
+        break;
+      case shadow_response::delta: on_delta(*e, d); break;
+      case shadow_response::documents: on_documents(*e, d); break;
+      case shadow_response::request: break;
+    }
+  }
+
+ private:
+  struct request {
+    client_token token;
+    time_point deadline = never;
+    bool active = false;
+    bool armed = false;  // deadline set from a poll's time
+    bool retry = false;  // a rejected get waiting to be asked again (no timeout report)
+  };
+
+  struct entry {
+    char name[max_shadow_name];
+    std::uint8_t name_size = 0;
+    handlers h;
+    subscription_id subs[6];
+    std::uint8_t subs_count = 0;
+    std::uint8_t subs_acked = 0;
+    bool subscribed = false;       // every response topic subscribed
+    bool synced = false;           // a get answer arrived on this connection
+    bool cache_valid = false;
+    bool held = false;             // pending waits for the next report() or connection
+    bool flush_scheduled = false;
+    bool flush_armed = false;
+    bool flush_now = false;
+    std::uint8_t conflicts = 0;
+    std::uint64_t version = 0;     // highest version applied; 0: unknown
+    std::size_t desired_bytes = 0; // size of the desired section at the last get, for the 8 KB check
+    time_point flush_at = never;
+    request get, update;
+    text_buffer<DocBytes> cache;     // the cloud's reported section
+    text_buffer<DocBytes> pending;   // reported changes not sent yet
+    text_buffer<DocBytes> inflight;  // reported changes of the update in flight
+
+    std::string_view name_view() const noexcept { return {name, name_size}; }
+  };
+
+  // Room for an update request around a DocBytes fragment.
+  static constexpr std::size_t request_bytes = DocBytes + 128;
+
+  static json::limits fragment_limits() noexcept { return {DocBytes, 16}; }
+
+  entry* at(shadow_id id) noexcept { return id.index < count_ ? &entries_[id.index] : nullptr; }
+  const entry* at(shadow_id id) const noexcept { return id.index < count_ ? &entries_[id.index] : nullptr; }
+
+  entry* find(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < count_; ++i)
+      if (entries_[i].name_view() == name) return &entries_[i];
+    return nullptr;
+  }
+
+  void arm(request& r, time_point now) const noexcept {
+    if (r.active && !r.armed) {
+      r.deadline = now + config_.request_timeout;
+      r.armed = true;
+    }
+  }
+
+  bool can_flush(const entry& e) const noexcept {
+    return e.synced && !e.held && !e.update.active && !e.get.active && !e.pending.empty() && client_.is_ready();
+  }
+
+  void surface(entry& e, shadow_operation op, std::error_code ec, int code = 0, std::string_view message = {}) noexcept {
+    if (e.h.on_error) e.h.on_error(shadow_error{op, ec, code, message});
+  }
+
+  // ---- JSON plumbing -------------------------------------------------------------------------------
+
+  // Writes `base` (empty: nothing) with `patch` (empty: nothing) merged in, into out. Uses a_ and b_.
+  result<std::string_view> apply_into(std::span<char> out, std::string_view base, std::string_view patch,
+                                      nulls mode) noexcept {
+    json::writer w(out);
+    const json::limits lim{DocBytes, 16};
+    if (patch.empty()) {
+      if (base.empty()) return errc::invalid_argument;
+      auto b = a_.parse(base, lim);
+      if (!b) return b.error();
+      w.copy(*b);
+      return w.finish();
+    }
+    auto p = b_.parse(patch, lim);
+    if (!p) return p.error();
+    if (base.empty()) {
+      merge<value_type>(w, nullptr, *p, mode);
+    } else {
+      auto b = a_.parse(base, lim);
+      if (!b) return b.error();
+      const value_type bv = *b;
+      merge(w, &bv, *p, mode);
+    }
+    return w.finish();
+  }
+
+  // The reported state the cloud will have once everything known is applied: cache ⊕ in flight ⊕ pending.
+  result<std::string_view> effective_reported(entry& e) noexcept {
+    std::string_view state = e.cache_valid ? e.cache.view() : std::string_view("{}");
+    if (!e.inflight.empty()) {
+      auto s = apply_into(scratch_[0].space(), state, e.inflight.view(), nulls::remove);
+      if (!s) return s.error();
+      state = *s;
+    }
+    if (e.pending.empty()) return state;
+    return apply_into(scratch_[1].space(), state, e.pending.view(), nulls::remove);
+  }
+
+  // The fragment in flight failed or was lost: it goes back in front of what was reported since.
+  void restore_inflight(entry& e) noexcept {
+    if (!e.inflight.empty()) {
+      if (e.pending.empty()) {
+        (void)e.pending.assign(e.inflight.view());
+      } else if (auto m = apply_into(scratch_[0].space(), e.inflight.view(), e.pending.view(), nulls::keep)) {
+        (void)e.pending.assign(*m);
+      }
+      e.flush_scheduled = true;
+      e.flush_armed = false;
+    }
+    e.inflight.clear();
+    e.update = request{};
+  }
+
+  static result<std::string_view> client_token_of(const value_type& doc, std::span<char> scratch) noexcept {
+    auto t = doc.find("clientToken");
+    if (!t) return t.error();
+    return t->get_string(scratch);
+  }
+
+  static std::uint64_t version_of(const value_type& doc) noexcept {
+    auto v = doc.find("version");
+    if (!v) return 0;
+    return v->get_uint64().value_or(0);
+  }
+
+  // Whether the answer carries this request's token; counts foreign answers.
+  bool ours(const request& r, const value_type& doc) noexcept {
+    char buf[max_client_token + 8];
+    auto t = client_token_of(doc, buf);
+    if (t && r.active && r.token.matches(*t)) return true;
+    ++metrics_.foreign_answers;
+    return false;
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------
+
+  void request_get(entry& e) noexcept {
+    if (e.get.active || !e.subscribed || !client_.is_ready()) return;
+    topic_buffer buf;
+    auto topic = make_shadow_topic(buf, thing_name(), e.name_view(), shadow_operation::get);
+    if (!topic) return;
+    request r;
+    r.token = tokens_.next();
+    char payload[max_client_token + 32];
+    json::writer w(payload);
+    w.begin_object().member("clientToken", r.token.view()).end_object();
+    auto text = w.finish();
+    if (!text) return;
+    if (client_.publish(*topic, *text)) return;  // offline after all: on_ready asks again
+    r.active = true;
+    e.get = r;
+    ++metrics_.gets_sent;
+  }
+
+  // Sends the pending fragment, minus what the cloud already has, as one update.
+  void flush(entry& e) noexcept {
+    e.flush_now = false;
+    if (!can_flush(e)) return;
+    // The part of pending that changes the cloud's reported state: into scratch 0.
+    std::string_view diff;
+    {
+      json::writer w(scratch_[0].space());
+      const json::limits lim{DocBytes, 16};
+      auto p = a_.parse(e.pending.view(), lim);
+      if (!p) {
+        e.pending.clear();
+        return;
+      }
+      if (e.cache_valid) {
+        auto c = b_.parse(e.cache.view(), lim);
+        if (!c) return;
+        const value_type cv = *c;
+        difference(w, *p, &cv);
+      } else {
+        difference<value_type>(w, *p, nullptr);
+      }
+      auto d = w.finish();
+      if (!d) {
+        surface(e, shadow_operation::update, d.error());
+        return;
+      }
+      diff = *d;
+    }
+    e.flush_scheduled = false;
+    e.pending.clear();
+    if (diff == "{}") {
+      ++metrics_.reports_unchanged;
+      return;
+    }
+    if (diff.size() + e.desired_bytes > max_shadow_document) {
+      surface(e, shadow_operation::update, errc::shadow_document_too_large);
+      return;
+    }
+    (void)e.inflight.assign(diff);  // no larger than pending
+
+    topic_buffer buf;
+    auto topic = make_shadow_topic(buf, thing_name(), e.name_view(), shadow_operation::update);
+    request r;
+    r.token = tokens_.next();
+    auto payload = update_request(scratch_[1].space(), e.inflight.view(), r.token.view(),
+                                  config_.send_version ? e.version : 0);
+    if (!topic || !payload) {
+      e.inflight.clear();
+      surface(e, shadow_operation::update, !topic ? topic.error() : payload.error());
+      return;
+    }
+    if (client_.publish(*topic, *payload)) {
+      restore_inflight(e);  // offline: the next connection sends it
+      return;
+    }
+    r.active = true;
+    e.update = r;
+    ++metrics_.updates_sent;
+  }
+
+  // {"state":{"reported":<fragment>},"clientToken":"<token>"[,"version":N]} — the fragment is already
+  // valid JSON and the token needs no escaping, so this is plain concatenation.
+  static result<std::string_view> update_request(std::span<char> out, std::string_view fragment, std::string_view token,
+                                                 std::uint64_t version) noexcept {
+    std::size_t n = 0;
+    bool fits = true;
+    auto put = [&](std::string_view s) {
+      if (!fits || s.size() > out.size() - n) {
+        fits = false;
+        return;
+      }
+      std::memcpy(out.data() + n, s.data(), s.size());
+      n += s.size();
+    };
+    put(R"({"state":{"reported":)");
+    put(fragment);
+    put(R"(},"clientToken":")");
+    put(token);
+    put("\"");
+    if (version != 0) {
+      char digits[24];
+      const auto r = std::to_chars(digits, digits + sizeof digits, version);
+      put(R"(,"version":)");
+      put(std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+    }
+    put("}");
+    if (!fits) return errc::buffer_too_small;
+    return std::string_view(out.data(), n);
+  }
+
+  // ---- answers -------------------------------------------------------------------------------------
+
+  void on_get_accepted(entry& e, const value_type& doc) noexcept {
+    if (!ours(e.get, doc)) return;
+    e.get = request{};
+    e.version = std::max(e.version, version_of(doc));
+    auto reported = json::find_path(doc, {"state", "reported"});
+    if (reported && reported->kind() == json::type::object) {
+      json::writer w(e.cache.space());
+      w.copy(*reported);
+      auto text = w.finish();
+      e.cache.size = text ? text->size() : 0;
+      e.cache_valid = static_cast<bool>(text);
+    } else {
+      (void)e.cache.assign("{}");
+      e.cache_valid = true;
+    }
+    auto desired = json::find_path(doc, {"state", "desired"});
+    e.desired_bytes = 0;
+    if (desired && desired->kind() == json::type::object) {
+      json::writer w(scratch_[2].space());
+      w.copy(*desired);
+      e.desired_bytes = w.finish() ? w.size() : 0;
+    }
+    synchronise(e, desired ? &*desired : nullptr);
+  }
+
+  void on_get_rejected(entry& e, const value_type& doc) noexcept {
+    if (!ours(e.get, doc)) return;
+    const int code = code_of(doc);
+    if (code == 404) {
+      // No document yet: the first update creates it. Not an error (SH-09).
+      e.get = request{};
+      (void)e.cache.assign("{}");
+      e.cache_valid = true;
+      e.desired_bytes = 0;
+      synchronise(e, nullptr);
+      return;
+    }
+    ++metrics_.rejected;
+    // Asked again after request_timeout, without a timeout report.
+    e.get.token.clear();
+    e.get.retry = true;
+    e.get.armed = false;
+    char buf[128];
+    surface(e, shadow_operation::get, error_for(code), code, message_of(doc, buf));
+  }
+
+  // The connection's first answer: desired that differs goes to the handler, the device's state goes
+  // out as one update.
+  void synchronise(entry& e, const value_type* desired) noexcept {
+    e.synced = true;
+    if (desired != nullptr && desired->kind() == json::type::object) deliver(e, *desired, e.version);
+    if (e.h.current_state) {
+      json::writer w(scratch_[2].space());
+      e.h.current_state(w);
+      if (auto state = w.finish()) {
+        // The device's state is the newest word on every key it names.
+        auto merged = e.pending.empty() ? result<std::string_view>(*state)
+                                        : apply_into(scratch_[0].space(), e.pending.view(), *state, nulls::keep);
+        if (merged && !e.pending.assign(*merged)) e.flush_scheduled = true;
+      } else {
+        surface(e, shadow_operation::update, state.error());
+      }
+    }
+    flush(e);
+  }
+
+  // Hands the keys of `delta` that differ from what the device has reported to the handler.
+  void deliver(entry& e, const value_type& delta, std::uint64_t version) noexcept {
+    if (!e.h.on_delta) return;
+    const json::limits lim{DocBytes, 16};
+    json::writer w(view_buffer_.space());
+    auto state = effective_reported(e);
+    if (state) {
+      if (auto s = b_.parse(*state, lim)) {
+        const value_type sv = *s;
+        difference(w, delta, &sv);
+      } else {
+        w.copy(delta);
+      }
+    } else {
+      w.copy(delta);
+    }
+    auto text = w.finish();
+    if (!text) {
+      surface(e, shadow_operation::update, text.error());
+      return;
+    }
+    if (*text == "{}") return;
+    auto view = view_.parse(*text, lim);
+    if (!view) return;
+    ++metrics_.deltas_delivered;
+    entry* const outer = delivering_;
+    delivering_ = &e;
+    e.h.on_delta(*view, version);
+    delivering_ = outer;
+  }
+
+  void on_update_accepted(entry& e, const value_type& doc) noexcept {
+    const std::uint64_t v = version_of(doc);
+    if (!ours(e.update, doc)) {
+      // Another client's update: keep our picture of the cloud's reported state right.
+      auto reported = json::find_path(doc, {"state", "reported"});
+      if (e.cache_valid && reported && reported->kind() == json::type::object && v > e.version) {
+        json::writer w(scratch_[2].space());
+        w.copy(*reported);
+        if (auto text = w.finish()) {
+          auto m = apply_into(scratch_[0].space(), e.cache.view(), *text, nulls::remove);
+          if (!m || e.cache.assign(*m)) e.cache_valid = false;
+        }
+      }
+      return;
+    }
+    const std::uint64_t before = e.version;
+    e.version = std::max(e.version, v);
+    if (e.cache_valid) {
+      auto m = apply_into(scratch_[0].space(), e.cache.view(), e.inflight.view(), nulls::remove);
+      if (!m || e.cache.assign(*m)) e.cache_valid = false;
+    }
+    e.inflight.clear();
+    e.update = request{};
+    e.conflicts = 0;
+    ++metrics_.updates_accepted;
+    // Someone else's update came in between, maybe with a delta we will now think stale: look.
+    if (before != 0 && v > before + 1) {
+      ++metrics_.version_gaps;
+      request_get(e);
+    }
+    if (e.h.on_reported) e.h.on_reported(v);
+  }
+
+  void on_update_rejected(entry& e, const value_type& doc) noexcept {
+    if (!ours(e.update, doc)) return;
+    ++metrics_.rejected;
+    const int code = code_of(doc);
+    char buf[128];
+    const std::string_view message = message_of(doc, buf);
+    if (code == 409) {
+      ++metrics_.conflicts;
+      if (e.conflicts < config_.conflict_retries) {
+        // get, merge, retry: the get answer reconciles and sends the fragment with the new version.
+        ++e.conflicts;
+        restore_inflight(e);
+        request_get(e);
+        return;
+      }
+      e.conflicts = 0;
+    }
+    if (code == 429 || code >= 500) {
+      restore_inflight(e);
+      e.held = true;  // sent with the next report or connection: no blind retry loop
+    } else {
+      e.inflight.clear();
+      e.update = request{};
+    }
+    surface(e, shadow_operation::update, error_for(code), code, message);
+  }
+
+  void on_delta(entry& e, const value_type& doc) noexcept {
+    if (!e.synced) return;  // the get on its way carries the whole desired state
+    const std::uint64_t v = version_of(doc);
+    if (v == 0) {
+      ++metrics_.bad_documents;
+      return;
+    }
+    if (v <= e.version) {
+      ++metrics_.deltas_stale;
+      return;
+    }
+    if (e.version != 0 && v > e.version + 1) {
+      ++metrics_.version_gaps;
+      request_get(e);
+      return;
+    }
+    e.version = v;
+    auto state = doc.find("state");
+    if (!state || state->kind() != json::type::object) return;
+    deliver(e, *state, v);
+    if (e.flush_now) flush(e);
+  }
+
+  void on_documents(entry& e, const value_type& doc) noexcept {
+    if (!e.h.on_documents) return;
+    auto previous = doc.find("previous");
+    auto current = doc.find("current");
+    if (!current) return;
+    e.h.on_documents(previous ? *previous : value_type{}, *current);
+  }
+
+  static int code_of(const value_type& doc) noexcept {
+    auto c = doc.find("code");
+    if (!c) return 0;
+    const std::int64_t v = c->get_int64().value_or(0);
+    return v > 0 && v < 1000 ? static_cast<int>(v) : 0;
+  }
+
+  static std::string_view message_of(const value_type& doc, std::span<char> scratch) noexcept {
+    auto m = doc.find("message");
+    if (!m) return {};
+    return m->get_string(scratch).value_or(std::string_view{});
+  }
+
+  static std::error_code error_for(int code) noexcept {
+    switch (code) {
+      case 400:
+      case 415: return errc::aws_bad_request;
+      case 401:
+      case 403: return errc::not_authorized;
+      case 404: return errc::not_found;
+      case 409: return errc::aws_version_conflict;
+      case 413: return errc::aws_payload_too_large;
+      case 429: return errc::aws_throttled;
+      default: return code >= 500 && code < 600 ? errc::aws_service_error : errc::aws_rejected;
+    }
+  }
+
+  service_client& client_;
+  shadow_config config_;
+  client_token_generator tokens_;
+  std::error_code error_{};
+  char thing_[max_thing_name];
+  std::size_t thing_size_ = 0;
+  entry entries_[MaxShadows];
+  std::size_t count_ = 0;
+  entry* delivering_ = nullptr;  // the shadow whose delta handler is running
+  time_point now_{};             // of the last poll
+  shadow_metrics metrics_;
+  Reader in_;    // the received document
+  Reader view_;  // the delta handed to a handler (report() from the handler must not invalidate it)
+  Reader a_;     // merging
+  Reader b_;
+  text_buffer<request_bytes> scratch_[3];
+  text_buffer<DocBytes> view_buffer_;
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/shadow.hpp -----
+
 // ----- begin thingwell/store/crc32.hpp -----
 // thingwell — CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), the checksum of every stored record.
 //
@@ -15288,6 +16808,1415 @@ class asio_insecure_tcp : public asio_raw_tcp {
 #endif  // THINGWELL_WITH_ASIO
 #endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
 // ----- end thingwell/net/asio_tcp.hpp -----
+// ----- begin thingwell/aws/asio_service_client.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_AWS_ASIO_SERVICE_CLIENT_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_AWS_ASIO_SERVICE_CLIENT_HPP
+// thingwell — aws::service_client over a net::asio_client: the adapter for Linux devices and gateways.
+//
+// It installs itself as the client's observer (forwarding every event to `next`) and runs the services'
+// timers on the client's strand, so with Asio nothing needs polling:
+//
+//   net::asio_client<net::asio_tcp> client{io.get_executor(), options};
+//   aws::asio_service_client link{client, &my_observer};
+//   aws::shadow_service<json::compact_reader<512>> shadows{link, {.thing_name = "lamp-1"}};
+//   client.async_connect([](std::error_code) {});
+//   io.run();
+//
+// Services and their handlers run on the client's strand; call the services (report, get) from there
+// too, e.g. through asio::post(client.get_executor(), ...).
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ----- begin thingwell/net/asio_client.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+// thingwell — the Asio driver: an MQTT client for Linux devices, gateways and servers.
+//
+//   asio::io_context io;
+//   net::asio_client<net::asio_tcp> client{io.get_executor(), options};
+//   client.async_connect([&](std::error_code ec) {
+//     client.async_publish("dt/demo", as_bytes("hello"), {.qos = mqtt::qos::at_least_once},
+//                          [](std::error_code ec) { /* PUBACK received, or why not */ });
+//   });
+//   io.run();
+//
+// Every operation takes an Asio completion token: a callback, asio::use_future, asio::use_awaitable.
+// The client lives on a strand; its methods may be called from any thread. Reconnection with backoff
+// runs on its own; operations wait across reconnects (QoS 1/2 messages are stored and resent).
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/async_result.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/io_context.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+// ----- begin thingwell/net/asio_tcp.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+// thingwell — TCP for the Asio driver.
+//
+// A stream for asio_client: resolve + connect, write everything, read some, close. Like the poll
+// driver's TCP, the plaintext type refuses hosts that are not loopback; `asio_insecure_tcp` is the
+// explicit opt-in for clear text over a network. TLS streams wrap asio_raw_tcp.
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/associated_allocator.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+// ----- begin thingwell/net/posix_tcp.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+// thingwell — TCP over POSIX sockets for the poll driver.
+//
+// raw_tcp is the building block (TLS runs on top of it). As a transport of its own it is plaintext,
+// so the public types keep the security default: `tcp` refuses any host that is not loopback, and
+// sending MQTT in clear text over a real network needs the type that says so, `insecure_tcp`.
+
+#if THINGWELL_HAS_POSIX
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace thingwell::net {
+
+namespace detail {
+
+inline std::error_code from_errno(int e) noexcept {
+  switch (e) {
+    case ECONNREFUSED: return errc::connection_refused;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED:
+    case ENOTCONN: return errc::connection_reset;
+    case ENETUNREACH:
+    case EHOSTUNREACH: return errc::network_unreachable;
+    case ETIMEDOUT: return errc::timed_out;
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+      return errc::would_block;
+    default: return {e, std::system_category()};
+  }
+}
+
+// True for "localhost" and addresses in 127.0.0.0/8 and ::1.
+inline bool is_loopback_host(std::string_view host) noexcept {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a4{};
+  const std::string h(host);
+  if (::inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  return false;
+}
+
+}  // namespace detail
+
+class raw_tcp {
+ public:
+  raw_tcp() = default;
+  raw_tcp(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+  raw_tcp(const raw_tcp&) = delete;
+  raw_tcp& operator=(const raw_tcp&) = delete;
+  raw_tcp(raw_tcp&& o) noexcept : host_(std::move(o.host_)), port_(o.port_), fd_(o.fd_), connecting_(o.connecting_) {
+    o.fd_ = -1;
+  }
+  ~raw_tcp() { close(); }
+
+  void set_endpoint(std::string host, std::uint16_t port) {
+    host_ = std::move(host);
+    port_ = port;
+  }
+  const std::string& host() const noexcept { return host_; }
+  std::uint16_t port() const noexcept { return port_; }
+
+  // Name resolution blocks (getaddrinfo); the connect itself does not.
+  result<open_status> open() noexcept {
+    if (fd_ >= 0 && !connecting_) return open_status::open;
+    if (fd_ < 0) return start_connect();
+    return finish_connect();
+  }
+
+  result<std::size_t> send(bytes_view out) noexcept {
+    if (fd_ < 0) return errc::not_connected;
+    for (;;) {
+      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      return detail::from_errno(errno);
+    }
+  }
+
+  result<std::size_t> recv(mutable_bytes in) noexcept {
+    if (fd_ < 0) return errc::not_connected;
+    for (;;) {
+      const ssize_t n = ::recv(fd_, in.data(), in.size(), 0);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) return errc::connection_reset;
+      if (errno == EINTR) continue;
+      return detail::from_errno(errno);
+    }
+  }
+
+  void close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    connecting_ = false;
+  }
+
+  int native_handle() const noexcept { return fd_; }
+  bool wants_write() const noexcept { return connecting_; }
+
+ private:
+  result<open_status> start_connect() noexcept {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(port_);
+    if (::getaddrinfo(host_.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr)
+      return errc::host_not_found;
+    std::error_code last = errc::connection_refused;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        last = detail::from_errno(errno);
+        continue;
+      }
+      // MQTT packets are small and latency matters more than coalescing (Nagle + delayed ACK
+      // cost ~40 ms per round trip).
+      const int one = 1;
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+        ::freeaddrinfo(found);
+        fd_ = fd;
+        connecting_ = false;
+        return open_status::open;
+      }
+      if (errno == EINPROGRESS) {
+        ::freeaddrinfo(found);
+        fd_ = fd;
+        connecting_ = true;
+        return open_status::in_progress;
+      }
+      last = detail::from_errno(errno);
+      ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    return last;
+  }
+
+  result<open_status> finish_connect() noexcept {
+    pollfd p{fd_, POLLOUT, 0};
+    const int r = ::poll(&p, 1, 0);
+    if (r == 0) return open_status::in_progress;
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (r < 0 || ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error != 0) {
+      close();
+      return detail::from_errno(error);
+    }
+    connecting_ = false;
+    return open_status::open;
+  }
+
+  std::string host_;
+  std::uint16_t port_ = 0;
+  int fd_ = -1;
+  bool connecting_ = false;
+};
+
+// Plaintext TCP to loopback only (a local broker, tests). Anything else: errc::insecure_transport.
+class tcp : public raw_tcp {
+ public:
+  using raw_tcp::raw_tcp;
+  result<open_status> open() noexcept {
+    if (!detail::is_loopback_host(host())) return errc::insecure_transport;
+    return raw_tcp::open();
+  }
+};
+
+// Plaintext TCP to any host. The name is the opt-in: MQTT credentials and payloads travel in clear.
+class insecure_tcp : public raw_tcp {
+ public:
+  using raw_tcp::raw_tcp;
+};
+
+static_assert(nonblocking_transport<tcp>);
+static_assert(nonblocking_transport<insecure_tcp>);
+static_assert(pollable<tcp>);
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+// ----- end thingwell/net/posix_tcp.hpp -----
+
+namespace thingwell::net {
+
+namespace detail {
+inline std::error_code from_asio(const std::error_code& ec) noexcept {
+  if (!ec) return {};
+  if (ec == asio::error::connection_refused) return errc::connection_refused;
+  if (ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted || ec == asio::error::not_connected)
+    return errc::connection_reset;
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again) return errc::host_not_found;
+  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable) return errc::network_unreachable;
+  if (ec == asio::error::timed_out) return errc::timed_out;
+  if (ec == asio::error::operation_aborted) return errc::cancelled;
+  return ec;
+}
+}  // namespace detail
+
+class asio_raw_tcp {
+ public:
+  using executor_type = asio::any_io_executor;
+
+  explicit asio_raw_tcp(executor_type ex) : socket_(ex), resolver_(ex) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+
+  // handler(std::error_code)
+  template <class Handler>
+  void async_open(const std::string& host, std::uint16_t port, Handler&& handler) {
+    resolver_.async_resolve(
+        host, std::to_string(port),
+        [this, h = std::forward<Handler>(handler)](std::error_code ec, asio::ip::tcp::resolver::results_type found) mutable {
+          if (ec) return h(detail::from_asio(ec));
+          asio::async_connect(socket_, found, [this, h = std::move(h)](std::error_code ec2, const asio::ip::tcp::endpoint&) mutable {
+            if (!ec2) {
+              // MQTT packets are small; Nagle + delayed ACK would add ~40 ms per exchange.
+              std::error_code ignored;
+              socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+            }
+            h(detail::from_asio(ec2));
+          });
+        });
+  }
+
+  // handler(std::error_code, std::size_t): all of `data` is written unless an error is reported.
+  // The caller's handler allocator (if any) serves the operation's state too.
+  template <class Handler>
+  void async_write(bytes_view data, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
+    asio::async_write(socket_, asio::buffer(data.data(), data.size()),
+                      asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                        h(detail::from_asio(ec), n);
+                      }));
+  }
+
+  // handler(std::error_code, std::size_t)
+  template <class Handler>
+  void async_read_some(mutable_bytes space, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                              h(detail::from_asio(ec), n);
+                            }));
+  }
+
+  // Cancels everything pending; their handlers see errc::cancelled.
+  void close() noexcept {
+    std::error_code ignored;
+    resolver_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::resolver resolver_;
+};
+
+// Plaintext TCP to loopback only.
+class asio_tcp : public asio_raw_tcp {
+ public:
+  using asio_raw_tcp::asio_raw_tcp;
+  template <class Handler>
+  void async_open(const std::string& host, std::uint16_t port, Handler&& handler) {
+    if (!detail::is_loopback_host(host)) {
+      asio::post(get_executor(), [h = std::forward<Handler>(handler)]() mutable { h(make_error_code(errc::insecure_transport)); });
+      return;
+    }
+    asio_raw_tcp::async_open(host, port, std::forward<Handler>(handler));
+  }
+};
+
+// Plaintext TCP to any host: the name is the opt-in.
+class asio_insecure_tcp : public asio_raw_tcp {
+ public:
+  using asio_raw_tcp::asio_raw_tcp;
+};
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+// ----- end thingwell/net/asio_tcp.hpp -----
+// ----- begin thingwell/net/completion.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+// thingwell — a type-erased Asio completion handler.
+//
+// A publish completes when its PUBACK arrives, long after async_publish returned, so its handler
+// (a callback, a use_future promise, a coroutine's continuation...) must be stored without knowing
+// its type. Small handlers live inside the object; only large ones go to the heap. Completion always
+// goes through the handler's associated executor, never inline, so a handler may call back into the
+// client freely.
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/post.hpp>
+
+#include <cstddef>
+#include <new>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace thingwell::net::detail {
+
+class completion {
+ public:
+  completion() noexcept = default;
+
+  // `adapt` turns (error_code, reason_code) into the handler's own signature.
+  template <class Handler, class Executor, class Adapt>
+  completion(Handler&& h, const Executor& fallback, Adapt adapt) {
+    using stored = bound<std::decay_t<Handler>, Executor, Adapt>;
+    if constexpr (sizeof(stored) <= inline_size && alignof(stored) <= alignof(std::max_align_t)) {
+      target_ = ::new (static_cast<void*>(storage_)) stored{std::forward<Handler>(h), fallback, adapt};
+      inline_ = true;
+    } else {
+      target_ = new stored{std::forward<Handler>(h), fallback, adapt};
+      inline_ = false;
+    }
+    ops_ = &ops_for<stored>;
+  }
+
+  completion(completion&& o) noexcept { take(o); }
+  completion& operator=(completion&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take(o);
+    }
+    return *this;
+  }
+  completion(const completion&) = delete;
+  completion& operator=(const completion&) = delete;
+  ~completion() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  // Posts the handler with the outcome; the completion is empty afterwards.
+  void complete(std::error_code ec, mqtt::reason_code rc = mqtt::reason_code::success) {
+    finish(ec, rc, nullptr);
+  }
+
+  // For code already running in a fresh turn on `here` (so no caller can be re-entered): a handler
+  // whose executor is `here` runs at once, any other is posted to its executor.
+  void complete_on(const asio::any_io_executor& here, std::error_code ec, mqtt::reason_code rc) {
+    finish(ec, rc, &here);
+  }
+
+  void reset() noexcept {
+    if (ops_ != nullptr) ops_->destroy(target_, inline_);
+    ops_ = nullptr;
+    target_ = nullptr;
+  }
+
+ private:
+  // Room for a callback with a few captures plus the strand it falls back to.
+  static constexpr std::size_t inline_size = 16 * sizeof(void*);
+
+  template <class H, class Executor, class Adapt>
+  struct bound {
+    H handler;
+    Executor fallback;
+    Adapt adapt;
+  };
+
+  void finish(std::error_code ec, mqtt::reason_code rc, const asio::any_io_executor* here) {
+    if (ops_ == nullptr) return;
+    const ops* o = ops_;
+    void* t = target_;
+    const bool was_inline = inline_;
+    ops_ = nullptr;
+    target_ = nullptr;
+    o->post(t, was_inline, ec, rc, here);
+  }
+
+  struct ops {
+    void (*post)(void* target, bool is_inline, std::error_code, mqtt::reason_code, const asio::any_io_executor* here);
+    void (*move)(void* from, void* to) noexcept;
+    void (*destroy)(void* target, bool is_inline) noexcept;
+  };
+
+  template <class Stored>
+  static void post_impl(void* target, bool is_inline, std::error_code ec, mqtt::reason_code rc,
+                        const asio::any_io_executor* here) {
+    auto* s = static_cast<Stored*>(target);
+    auto ex = asio::get_associated_executor(s->handler, s->fallback);
+    auto adapt = s->adapt;
+    // Only a handler that kept the default executor (the client's strand) can run here; futures,
+    // coroutines and explicitly bound handlers go to their own executor.
+    if constexpr (std::is_same_v<decltype(ex), asio::any_io_executor>) {
+      if (here != nullptr && ex == *here) {
+        auto h = std::move(s->handler);
+        destroy_impl<Stored>(target, is_inline);
+        adapt(h, ec, rc);
+        return;
+      }
+    }
+    asio::post(ex, [h = std::move(s->handler), adapt, ec, rc]() mutable { adapt(h, ec, rc); });
+    destroy_impl<Stored>(target, is_inline);
+  }
+  template <class Stored>
+  static void move_impl(void* from, void* to) noexcept {
+    ::new (to) Stored(std::move(*static_cast<Stored*>(from)));
+    static_cast<Stored*>(from)->~Stored();
+  }
+  template <class Stored>
+  static void destroy_impl(void* target, bool is_inline) noexcept {
+    if (is_inline) static_cast<Stored*>(target)->~Stored();
+    else delete static_cast<Stored*>(target);
+  }
+  template <class Stored>
+  static constexpr ops ops_for{&post_impl<Stored>, &move_impl<Stored>, &destroy_impl<Stored>};
+
+  void take(completion& o) noexcept {
+    if (o.ops_ == nullptr) return;
+    ops_ = o.ops_;
+    inline_ = o.inline_;
+    if (inline_) {
+      ops_->move(o.target_, storage_);
+      target_ = storage_;
+    } else {
+      target_ = o.target_;
+    }
+    o.ops_ = nullptr;
+    o.target_ = nullptr;
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[inline_size];
+  void* target_ = nullptr;
+  const ops* ops_ = nullptr;
+  bool inline_ = false;
+};
+
+// Adapters from the stored (error_code, reason_code) outcome to each operation's signature.
+struct complete_with_error {
+  template <class H>
+  void operator()(H& h, std::error_code ec, mqtt::reason_code) const {
+    std::move(h)(ec);
+  }
+};
+struct complete_with_reason {
+  template <class H>
+  void operator()(H& h, std::error_code ec, mqtt::reason_code rc) const {
+    std::move(h)(ec, rc);
+  }
+};
+
+}  // namespace thingwell::net::detail
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+// ----- end thingwell/net/completion.hpp -----
+// ----- begin thingwell/net/handler_memory.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+// thingwell — memory for the one read and one write a connection has outstanding.
+//
+// Asio allocates the state of every asynchronous operation through the handler's associated
+// allocator. A connection never has more than one socket read and one socket write in flight, so
+// each gets a fixed block that is reused for the whole connection: no heap traffic per message.
+// (Asio's own per-thread cache holds only two blocks and is shared with everything else.)
+
+#include <cstddef>
+#include <new>
+
+namespace thingwell::net::detail {
+
+class handler_memory {
+ public:
+  handler_memory() noexcept = default;
+  handler_memory(const handler_memory&) = delete;
+  handler_memory& operator=(const handler_memory&) = delete;
+
+  void* allocate(std::size_t size) {
+    for (block& b : blocks_) {
+      if (!b.in_use && size <= sizeof(b.storage)) {
+        b.in_use = true;
+        return b.storage;
+      }
+    }
+    return ::operator new(size);
+  }
+  void deallocate(void* p) noexcept {
+    for (block& b : blocks_) {
+      if (p == b.storage) {
+        b.in_use = false;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  // Two blocks: while a completion runs through the strand its wrapper holds one, and the next
+  // operation, started from that completion, takes the other.
+  struct block {
+    alignas(std::max_align_t) unsigned char storage[512];
+    bool in_use = false;
+  };
+  block blocks_[2];
+};
+
+template <class T>
+class handler_allocator {
+ public:
+  using value_type = T;
+  explicit handler_allocator(handler_memory& memory) noexcept : memory_(&memory) {}
+  template <class U>
+  handler_allocator(const handler_allocator<U>& other) noexcept : memory_(other.memory_) {}
+
+  T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { memory_->deallocate(p); }
+
+  template <class U>
+  friend bool operator==(const handler_allocator& a, const handler_allocator<U>& b) noexcept {
+    return a.memory_ == b.memory_;
+  }
+
+ private:
+  template <class>
+  friend class handler_allocator;
+  handler_memory* memory_;
+};
+
+}  // namespace thingwell::net::detail
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+// ----- end thingwell/net/handler_memory.hpp -----
+// ----- begin thingwell/net/pending_table.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+// thingwell — completions waiting for their acknowledgement, keyed by token.
+//
+// An open-addressing table and a slab of values, both grown geometrically: after warm-up a publish
+// adds and removes an entry without touching the heap (a node-based map allocates on every insert).
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace thingwell::net::detail {
+
+template <class Value>
+class pending_table {
+ public:
+  using key_type = std::uint32_t;  // 0 is never a key
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+
+  void insert(key_type key, Value value) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 64 : slots_.size() * 2);
+    std::uint32_t index;
+    if (!free_.empty()) {
+      index = free_.back();
+      free_.pop_back();
+      values_[index] = std::move(value);
+    } else {
+      index = static_cast<std::uint32_t>(values_.size());
+      values_.push_back(std::move(value));
+    }
+    place(key, index);
+    ++count_;
+  }
+
+  // Moves the value for `key` into `out` and removes it; false if absent.
+  bool take(key_type key, Value& out) {
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].key == 0) return false;
+      if (slots_[i].key != key) continue;
+      const std::uint32_t index = slots_[i].index;
+      out = std::move(values_[index]);
+      free_.push_back(index);
+      erase_slot(i);
+      --count_;
+      return true;
+    }
+  }
+
+  // Removes everything, handing each value to f.
+  template <class F>
+  void drain(F&& f) {
+    for (slot& s : slots_) {
+      if (s.key == 0) continue;
+      Value v = std::move(values_[s.index]);
+      s.key = 0;
+      f(v);
+    }
+    values_.clear();
+    free_.clear();
+    count_ = 0;
+  }
+
+ private:
+  struct slot {
+    key_type key = 0;
+    std::uint32_t index = 0;
+  };
+
+  static std::size_t hash(key_type key) noexcept { return static_cast<std::size_t>(key * 2654435761u); }
+
+  void place(key_type key, std::uint32_t index) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash(key) & mask;
+    while (slots_[i].key != 0) i = (i + 1) & mask;
+    slots_[i] = {key, index};
+  }
+
+  // Linear-probing deletion by shifting later entries back, so lookups never need tombstones.
+  void erase_slot(std::size_t hole) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    slots_[hole].key = 0;
+    for (std::size_t i = (hole + 1) & mask; slots_[i].key != 0; i = (i + 1) & mask) {
+      const std::size_t home = hash(slots_[i].key) & mask;
+      // Move the entry into the hole if its home is not between the hole and its position.
+      const bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+      if (movable) {
+        slots_[hole] = slots_[i];
+        slots_[i].key = 0;
+        hole = i;
+      }
+    }
+  }
+
+  void rehash(std::size_t new_size) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(new_size, slot{});
+    for (const slot& s : old)
+      if (s.key != 0) place(s.key, s.index);
+  }
+
+  std::vector<slot> slots_;
+  std::vector<Value> values_;
+  std::vector<std::uint32_t> free_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace thingwell::net::detail
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+// ----- end thingwell/net/pending_table.hpp -----
+
+namespace thingwell::net {
+
+// Everything a client needs, owned (unlike session_config, whose strings are views).
+struct client_options {
+  std::string host = "localhost";
+  std::uint16_t port = 1883;
+  std::string client_id;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  mqtt::protocol_version version = mqtt::protocol_version::v5;
+  std::uint16_t keep_alive = 60;
+  mqtt::session_mode mode = mqtt::session_mode::clean;
+  std::uint32_t session_expiry = 0;
+  struct will_options {
+    std::string topic;
+    std::string payload;
+    mqtt::qos qos = mqtt::qos::at_least_once;
+    bool retain = false;
+    std::uint32_t delay_interval = 0;  // MQTT 5: seconds before the broker publishes it
+  };
+  std::optional<will_options> will;
+  mqtt::broker_limits limits = mqtt::mqtt_spec_limits;
+  backoff_config reconnect{};
+  std::optional<backoff_config> fatal_reconnect;  // default: the session's slow path
+  duration connect_timeout{10000};
+  bool auto_reconnect = true;
+  bool queue_qos0_offline = false;
+  bool auto_topic_aliases = true;  // MQTT 5: shorter packets for repeated topics, a little more CPU
+  mqtt::session_limits memory{};
+};
+
+template <class Stream = asio_tcp>
+class asio_client {
+ public:
+  // A strand, type-erased. Over an io_context it is a strand of the io_context's own executor, which
+  // fits any_io_executor's small buffer: starting an operation then never allocates.
+  using executor_type = asio::any_io_executor;
+  using message = mqtt::publish;
+  using message_callback = std::function<void(const message&)>;
+
+  template <class... StreamArgs>
+  asio_client(asio::any_io_executor ex, client_options options, StreamArgs&&... stream_args)
+      : strand_(make_strand_for(ex)), options_(std::move(options)), timer_(strand_),
+        stream_factory_([this, args = std::make_tuple(std::forward<StreamArgs>(stream_args)...)]() {
+          return std::apply([this](const auto&... a) { return std::make_unique<Stream>(strand_, a...); }, args);
+        }),
+        bridge_(*this), session_(make_session_config(), bridge_, options_.memory) {}
+
+  asio_client(const asio_client&) = delete;
+  asio_client& operator=(const asio_client&) = delete;
+  ~asio_client() {
+    if (conn_) conn_->stream->close();
+    timer_.cancel();
+  }
+
+  executor_type get_executor() const noexcept { return strand_; }
+
+  // Lifecycle events (connecting, connected, disconnected, backoff...) are forwarded here as well.
+  void set_observer(mqtt::session_observer* observer) {
+    asio::dispatch(strand_, [this, observer] { user_observer_ = observer; });
+  }
+
+  // Messages that no subscription handler matched.
+  void set_default_handler(message_callback handler) {
+    asio::dispatch(strand_, [this, h = std::move(handler)]() mutable { default_handler_ = std::move(h); });
+  }
+
+  // Starts the client. Completes on the first "ready" (connected, subscriptions in place) or with the
+  // first attempt's error; reconnection goes on in the background either way until disconnect.
+  template <class Token>
+  auto async_connect(Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler) {
+          asio::dispatch(strand_, [this, h = std::move(handler)]() mutable {
+            connect_waiters_.emplace_back(std::move(h), strand_, detail::complete_with_error{});
+            if (session_.state() == mqtt::connection_state::ready) return finish_connect_waiters({});
+            if (session_.state() == mqtt::connection_state::idle || session_.state() == mqtt::connection_state::stopped) {
+              if (auto ec = session_.start(now())) return finish_connect_waiters(ec);
+            }
+            pump();
+          });
+        },
+        token);
+  }
+
+  // Publishes. QoS 0 completes once the message is accepted for sending; QoS 1/2 when the broker
+  // acknowledged it (with the MQTT 5 reason code as error if it refused). The payload is copied before
+  // this returns when called on the client's strand, otherwise before the call is queued.
+  template <class Token>
+  auto async_publish(std::string_view topic, bytes_view payload, mqtt::publish_options options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this, topic, payload, options = std::move(options)](auto handler) mutable {
+          if (on_strand()) {
+            do_publish(topic, payload, options, std::move(handler));
+            return;
+          }
+          // Off-strand: the caller's views may die before the strand runs; copy them (one allocation).
+          auto copy = std::make_shared<std::pair<std::string, std::vector<byte>>>(std::string(topic),
+                                                                                   std::vector<byte>(payload.begin(), payload.end()));
+          asio::post(strand_, [this, copy, options = std::move(options), h = std::move(handler)]() mutable {
+            do_publish(copy->first, copy->second, options, std::move(h));
+          });
+        },
+        token);
+  }
+
+  template <class Token>
+  auto async_publish(std::string_view topic, std::string_view payload, mqtt::publish_options options, Token&& token) {
+    return async_publish(topic, as_bytes(payload), std::move(options), std::forward<Token>(token));
+  }
+
+  // Subscribes; the handler receives every matching message (views valid during the call). Completes
+  // with the broker's reason code (granted QoS, or the failure).
+  template <class Token>
+  auto async_subscribe(std::string filter, message_callback on_message, mqtt::subscribe_options options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, mqtt::reason_code)>(
+        [this, filter = std::move(filter), options = std::move(options), cb = std::move(on_message)](auto handler) mutable {
+          asio::dispatch(strand_, [this, filter = std::move(filter), options = std::move(options), cb = std::move(cb),
+                                   h = std::move(handler)]() mutable {
+            // The callback lives in a list (stable address); the session holds a small handler pointing at it.
+            callbacks_.push_front(std::move(cb));
+            auto it = callbacks_.begin();
+            auto r = session_.subscribe(filter, [f = &*it](const mqtt::publish& p) { (*f)(p); }, options);
+            if (!r) {
+              callbacks_.erase(it);
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete(r.error(), mqtt::reason_code::unspecified_error);
+              return;
+            }
+            callback_for_[filter] = it;
+            pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+            request_pump();
+          });
+        },
+        token);
+  }
+
+  template <class Token>
+  auto async_unsubscribe(std::string filter, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, mqtt::reason_code)>(
+        [this, filter = std::move(filter)](auto handler) mutable {
+          asio::dispatch(strand_, [this, filter = std::move(filter), h = std::move(handler)]() mutable {
+            auto r = session_.unsubscribe(filter);
+            if (!r) {
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete(r.error(), mqtt::reason_code::unspecified_error);
+              return;
+            }
+            // The session may have completed it already (nothing to tell the broker).
+            if (auto done = early_done_.find(*r); done != early_done_.end()) {
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete({}, done->second);
+              early_done_.erase(done);
+            } else {
+              pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+            }
+            release_callback(filter);
+            request_pump();
+          });
+        },
+        token);
+  }
+
+  // Graceful stop: queued data and DISCONNECT are written, the connection closes, no reconnect.
+  // Completes when the client is stopped.
+  template <class Token>
+  auto async_disconnect(Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler) {
+          asio::dispatch(strand_, [this, h = std::move(handler)]() mutable {
+            stop_waiters_.emplace_back(std::move(h), strand_, detail::complete_with_error{});
+            if (session_.state() == mqtt::connection_state::stopped || session_.state() == mqtt::connection_state::idle)
+              return finish_stop_waiters();
+            session_.stop(now());
+            pump();
+          });
+        },
+        token);
+  }
+
+  // Direct access for code running on the client's strand (metrics, state, capabilities).
+  mqtt::session& session() noexcept { return session_; }
+  const mqtt::session_metrics& metrics() const noexcept { return session_.metrics(); }
+
+ private:
+  // Observer bridging session events to completions and the user's observer.
+  struct bridge_observer final : mqtt::session_observer {
+    explicit bridge_observer(asio_client& c) : client(c) {}
+    void on_connecting(std::uint32_t a) override {
+      if (client.user_observer_) client.user_observer_->on_connecting(a);
+    }
+    void on_connected(const mqtt::connected_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_connected(e);
+    }
+    void on_ready() override {
+      if (client.user_observer_) client.user_observer_->on_ready();
+      client.finish_connect_waiters({});
+    }
+    void on_connect_failed(const mqtt::connect_failed_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_connect_failed(e);
+      client.finish_connect_waiters(e.error);
+    }
+    void on_disconnected(const mqtt::disconnected_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_disconnected(e);
+    }
+    void on_backoff(const mqtt::backoff_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_backoff(e);
+    }
+    void on_stopped() override {
+      if (client.user_observer_) client.user_observer_->on_stopped();
+      client.finish_connect_waiters(make_error_code(errc::cancelled));
+      client.finish_stop_waiters();
+    }
+    void on_message(const mqtt::publish& p) override {
+      if (client.default_handler_) client.default_handler_(p);
+      else if (client.user_observer_) client.user_observer_->on_message(p);
+    }
+    void on_publish_done(mqtt::token t, std::error_code ec) override {
+      if (client.user_observer_) client.user_observer_->on_publish_done(t, ec);
+      client.complete(t, ec, ec ? mqtt::reason_code::unspecified_error : mqtt::reason_code::success);
+    }
+    void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (client.user_observer_) client.user_observer_->on_subscribe_done(t, rc);
+      client.complete(t, mqtt::is_failure(rc) ? make_error_code(rc) : std::error_code{}, rc);
+    }
+    void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (client.user_observer_) client.user_observer_->on_unsubscribe_done(t, rc);
+      if (!client.complete(t, mqtt::is_failure(rc) ? make_error_code(rc) : std::error_code{}, rc))
+        client.early_done_[t] = rc;
+    }
+    std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+      return client.user_observer_ ? client.user_observer_->on_auth_challenge(a) : std::nullopt;
+    }
+    asio_client& client;
+  };
+
+  static asio::any_io_executor make_strand_for(const asio::any_io_executor& ex) {
+    if (const auto* io = ex.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+    return asio::make_strand(ex);
+  }
+
+  bool on_strand() const noexcept {
+    using io_strand = asio::strand<asio::io_context::executor_type>;
+    if (const auto* s = strand_.target<io_strand>()) return s->running_in_this_thread();
+    if (const auto* s = strand_.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
+    return false;
+  }
+
+  mqtt::session_config make_session_config() {
+    mqtt::session_config c;
+    c.version = options_.version;
+    c.client_id = options_.client_id;
+    if (options_.username) c.username = *options_.username;
+    if (options_.password) c.password = as_bytes(*options_.password);
+    c.keep_alive = options_.keep_alive;
+    c.mode = options_.mode;
+    c.session_expiry = options_.session_expiry;
+    c.connect_timeout = options_.connect_timeout;
+    if (options_.will) {
+      mqtt::will_message w;
+      w.topic = options_.will->topic;
+      w.payload = as_bytes(options_.will->payload);
+      w.qos = options_.will->qos;
+      w.retain = options_.will->retain;
+      if (options_.will->delay_interval != 0 && options_.version == mqtt::protocol_version::v5)
+        w.props.will_delay_interval = options_.will->delay_interval;
+      c.will = w;
+    }
+    c.limits = options_.limits;
+    c.reconnect = options_.reconnect;
+    if (options_.fatal_reconnect) c.fatal_reconnect = *options_.fatal_reconnect;
+    c.auto_reconnect = options_.auto_reconnect;
+    c.queue_qos0_offline = options_.queue_qos0_offline;
+    c.auto_topic_aliases = options_.auto_topic_aliases;
+    return c;
+  }
+
+  static time_point now() noexcept { return system_clock{}.now(); }
+
+  template <class Handler>
+  void do_publish(std::string_view topic, bytes_view payload, const mqtt::publish_options& options, Handler&& handler) {
+    auto r = session_.publish(topic, payload, options);
+    detail::completion c(std::forward<Handler>(handler), strand_, detail::complete_with_error{});
+    if (!r) {
+      c.complete(r.error());
+      return;
+    }
+    if (options.qos == mqtt::qos::at_most_once) finish_later(std::move(c), {}, mqtt::reason_code::success);
+    else pending_.insert(*r, std::move(c));
+    request_pump();
+  }
+
+  // Completions found while processing input are run together in one later turn of the strand:
+  // one post per batch instead of one per acknowledgement.
+  bool complete(mqtt::token t, std::error_code ec, mqtt::reason_code rc) {
+    detail::completion c;
+    if (!pending_.take(t, c)) return false;
+    finish_later(std::move(c), ec, rc);
+    return true;
+  }
+
+  void finish_later(detail::completion c, std::error_code ec, mqtt::reason_code rc) {
+    finished_.push_back({std::move(c), ec, rc});
+    if (!finish_posted_) {
+      finish_posted_ = true;
+      asio::post(strand_, [this] { run_finished(); });
+    }
+  }
+
+  void run_finished() {
+    finish_posted_ = false;
+    std::swap(finished_, running_);  // both keep their capacity: no allocation in steady state
+    for (auto& f : running_) f.handler.complete_on(strand_, f.error, f.reason);
+    running_.clear();
+  }
+
+  // Operations started in one turn of the strand share one write: the pump runs once, at the end.
+  void request_pump() {
+    if (pump_requested_) return;
+    pump_requested_ = true;
+    asio::post(strand_, [this] {
+      pump_requested_ = false;
+      pump();
+    });
+  }
+
+  void finish_connect_waiters(std::error_code ec) {
+    auto waiters = std::move(connect_waiters_);
+    connect_waiters_.clear();
+    for (auto& w : waiters) w.complete(ec);
+  }
+
+  void finish_stop_waiters() {
+    auto waiters = std::move(stop_waiters_);
+    stop_waiters_.clear();
+    for (auto& w : waiters) w.complete({});
+    // Operations still waiting for an acknowledgement will not get one from this connection.
+    pending_.drain([](detail::completion& c) { c.complete(make_error_code(errc::cancelled), mqtt::reason_code::unspecified_error); });
+  }
+
+  void release_callback(const std::string& filter) {
+    if (auto it = callback_for_.find(filter); it != callback_for_.end()) {
+      retired_callbacks_.splice(retired_callbacks_.end(), callbacks_, it->second);
+      callback_for_.erase(it);
+    }
+  }
+
+  // ---- the I/O loop (always on the strand) -------------------------------------------------------
+
+  // One network connection: its stream and what is in flight on it. Handlers of a closed connection
+  // find `closed` set and do nothing.
+  struct connection {
+    std::unique_ptr<Stream> stream;
+    detail::handler_memory read_memory;
+    detail::handler_memory write_memory;
+    bool opening = false;
+    bool writing = false;
+    bool reading = false;
+    bool closed = false;
+  };
+
+  void pump() {
+    const time_point t = now();
+    switch (session_.transport_wanted()) {
+      case mqtt::transport_request::open:
+        if (!conn_ || conn_->closed) open_connection();
+        break;
+      case mqtt::transport_request::close:
+        close_connection();
+        session_.transport_closed({}, t);
+        break;
+      case mqtt::transport_request::none: break;
+    }
+    if (conn_ && !conn_->closed && !conn_->opening) start_write(t);
+    if (conn_ && !conn_->closed && !conn_->opening) start_read();
+    arm_timer();
+    // A retired callback may be the one running right now (unsubscribe from inside a handler): free
+    // them only outside message delivery.
+    if (delivering_ == 0 && !retired_callbacks_.empty()) retired_callbacks_.clear();
+  }
+
+  void open_connection() {
+    conn_ = std::make_shared<connection>();
+    conn_->stream = stream_factory_();
+    conn_->opening = true;
+    auto c = conn_;
+    // Stream handlers run on the strand: the stream was made with it.
+    c->stream->async_open(options_.host, options_.port, [this, c](std::error_code ec) {
+      if (c->closed) return;
+      c->opening = false;
+      if (ec) {
+        c->closed = true;
+        c->stream->close();
+        session_.transport_closed(ec, now());
+      } else {
+        session_.transport_opened(now());
+      }
+      pump();
+    });
+  }
+
+  void close_connection() {
+    if (!conn_) return;
+    conn_->closed = true;
+    conn_->stream->close();
+    // Keep the stream alive until its cancelled handlers have run.
+    retired_connections_.push_back(conn_);
+    conn_.reset();
+    if (retired_connections_.size() > 4) retired_connections_.erase(retired_connections_.begin());
+  }
+
+  void lost(const std::shared_ptr<connection>& c, std::error_code ec) {
+    if (c->closed) return;
+    close_connection();
+    session_.transport_closed(ec, now());
+  }
+
+  void start_write(time_point t) {
+    if (conn_->writing) return;
+    const bytes_view out = session_.output(t);
+    if (out.empty()) return;
+    conn_->writing = true;
+    auto c = conn_;
+    auto alloc = detail::handler_allocator<void>(c->write_memory);
+    c->stream->async_write(out, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->writing = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      session_.output_sent(n, now());
+      pump();
+    }));
+  }
+
+  void start_read() {
+    if (conn_->reading) return;
+    const mutable_bytes space = session_.input_space();
+    if (space.empty()) return;  // back-pressure: resumes once output drains
+    conn_->reading = true;
+    auto c = conn_;
+    auto alloc = detail::handler_allocator<void>(c->read_memory);
+    c->stream->async_read_some(space, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->reading = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      ++delivering_;
+      session_.input_received(n, now());
+      --delivering_;
+      pump();
+    }));
+  }
+
+  void arm_timer() {
+    const time_point deadline = session_.next_deadline();
+    if (deadline == timer_deadline_) return;
+    timer_deadline_ = deadline;
+    if (deadline == never) {
+      timer_.cancel();
+      return;
+    }
+    const auto wait = std::max(deadline - now(), duration{0});
+    timer_.expires_after(std::chrono::milliseconds(wait.count()));
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      timer_deadline_ = never;
+      session_.poll(now());
+      pump();
+    });
+  }
+
+  executor_type strand_;
+  client_options options_;
+  asio::steady_timer timer_;
+  time_point timer_deadline_ = never;
+  std::function<std::unique_ptr<Stream>()> stream_factory_;
+  std::shared_ptr<connection> conn_;
+  std::vector<std::shared_ptr<connection>> retired_connections_;
+  bridge_observer bridge_;
+  mqtt::session_observer* user_observer_ = nullptr;
+  message_callback default_handler_;
+  std::list<message_callback> callbacks_;
+  std::list<message_callback> retired_callbacks_;
+  int delivering_ = 0;
+  std::unordered_map<std::string, typename std::list<message_callback>::iterator> callback_for_;
+  detail::pending_table<detail::completion> pending_;
+  std::unordered_map<mqtt::token, mqtt::reason_code> early_done_;
+  std::vector<detail::completion> connect_waiters_;
+  std::vector<detail::completion> stop_waiters_;
+  bool pump_requested_ = false;
+  struct finished_operation {
+    detail::completion handler;
+    std::error_code error;
+    mqtt::reason_code reason;
+  };
+  std::vector<finished_operation> finished_;
+  std::vector<finished_operation> running_;
+  bool finish_posted_ = false;
+  mqtt::session session_;
+};
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+// ----- end thingwell/net/asio_client.hpp -----
+
+namespace thingwell::aws {
+
+template <class Stream>
+class asio_service_client final : public service_client, public mqtt::session_observer {
+ public:
+  explicit asio_service_client(net::asio_client<Stream>& client, mqtt::session_observer* next = nullptr)
+      : client_(client), next_(next), timer_(client.get_executor()) {
+    client_.set_observer(this);
+  }
+  ~asio_service_client() override {
+    client_.set_observer(next_);
+    timer_.cancel();
+  }
+  asio_service_client(const asio_service_client&) = delete;
+  asio_service_client& operator=(const asio_service_client&) = delete;
+
+  // ---- service_client ----------------------------------------------------------------------------
+
+  std::error_code attach(service& s) override {
+    if (std::find(services_.begin(), services_.end(), &s) == services_.end()) services_.push_back(&s);
+    return {};
+  }
+  void detach(service& s) override { services_.erase(std::remove(services_.begin(), services_.end(), &s), services_.end()); }
+
+  result<subscription_id> subscribe(std::string_view filter, service& to) override {
+    const subscription_id id = ++last_id_;
+    mqtt::subscribe_options o;
+    o.max_qos = mqtt::qos::at_least_once;
+    client_.async_subscribe(
+        std::string(filter),
+        [this, svc = &to](const mqtt::publish& p) {
+          svc->on_message(p.topic, as_string(p.payload));
+          reschedule();
+        },
+        o,
+        [this, id](std::error_code ec, mqtt::reason_code) {
+          // Completes once, on the first SUBACK; restorations after reconnects are covered by on_ready.
+          for (service* s : services_) s->on_subscribed(id, ec);
+          reschedule();
+        });
+    return id;
+  }
+
+  std::error_code publish(std::string_view topic, std::string_view payload) override {
+    if (!is_ready()) return errc::not_connected;
+    // Called on the strand: the payload is copied into the session before this returns.
+    client_.async_publish(topic, payload, mqtt::publish_options{}, [](std::error_code) {});
+    return {};
+  }
+
+  bool is_ready() const override { return ready_; }
+
+  // Re-arms the timer for the earliest deadline of every service.
+  void reschedule() override {
+    time_point next = never;
+    for (const service* s : services_) next = std::min(next, s->next_deadline());
+    if (next == armed_for_) return;
+    armed_for_ = next;
+    if (next == never) {
+      timer_.cancel();
+      return;
+    }
+    const auto wait = std::max(next - now(), duration{0});
+    timer_.expires_after(std::chrono::milliseconds(wait.count()));
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      armed_for_ = never;
+      const time_point t = now();
+      for (service* s : services_) s->poll(t);
+      reschedule();
+    });
+  }
+
+  // ---- mqtt::session_observer (on the strand) ------------------------------------------------------
+
+  void on_connecting(std::uint32_t attempt) override {
+    if (next_) next_->on_connecting(attempt);
+  }
+  void on_connected(const mqtt::connected_event& e) override {
+    if (next_) next_->on_connected(e);
+  }
+  void on_ready() override {
+    ready_ = true;
+    if (next_) next_->on_ready();
+    for (service* s : services_) s->on_ready();
+    poll_now();
+  }
+  void on_connect_failed(const mqtt::connect_failed_event& e) override {
+    if (next_) next_->on_connect_failed(e);
+  }
+  void on_disconnected(const mqtt::disconnected_event& e) override {
+    ready_ = false;
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_disconnected(e);
+    reschedule();
+  }
+  void on_backoff(const mqtt::backoff_event& e) override {
+    if (next_) next_->on_backoff(e);
+  }
+  void on_stopped() override {
+    ready_ = false;
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_stopped();
+    timer_.cancel();
+    armed_for_ = never;
+  }
+  void on_message(const mqtt::publish& p) override {
+    if (next_) next_->on_message(p);
+  }
+  void on_publish_done(mqtt::token t, std::error_code ec) override {
+    if (next_) next_->on_publish_done(t, ec);
+  }
+  void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    if (next_) next_->on_subscribe_done(t, rc);
+  }
+  void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    if (next_) next_->on_unsubscribe_done(t, rc);
+  }
+  std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+    return next_ ? next_->on_auth_challenge(a) : std::nullopt;
+  }
+
+ private:
+  static time_point now() noexcept { return system_clock{}.now(); }
+
+  // Requests made from an event start their deadlines at the next poll: make it now.
+  void poll_now() {
+    const time_point t = now();
+    for (service* s : services_) s->poll(t);
+    reschedule();
+  }
+
+  net::asio_client<Stream>& client_;
+  mqtt::session_observer* next_;
+  asio::steady_timer timer_;
+  time_point armed_for_ = never;
+  std::vector<service*> services_;
+  subscription_id last_id_ = 0;
+  bool ready_ = false;
+};
+
+}  // namespace thingwell::aws
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_AWS_ASIO_SERVICE_CLIENT_HPP
+// ----- end thingwell/aws/asio_service_client.hpp -----
 #  if THINGWELL_WITH_WOLFSSL
 // ----- begin thingwell/net/asio_tls.hpp -----
 #ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TLS_HPP

@@ -47,6 +47,10 @@ constexpr errc all_codes[] = {
 
     errc::json_syntax, errc::json_too_deep, errc::json_too_large, errc::json_bad_number, errc::json_bad_string,
     errc::json_bad_utf8, errc::json_type_mismatch, errc::json_number_out_of_range,
+
+    errc::shadow_document_too_large, errc::thing_name_invalid, errc::shadow_name_invalid, errc::aws_rejected,
+    errc::aws_bad_request, errc::aws_version_conflict, errc::aws_payload_too_large, errc::aws_throttled,
+    errc::aws_service_error,
 };
 
 constexpr const char* unknown_text = "unknown thingwell error";
