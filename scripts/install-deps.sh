@@ -23,10 +23,10 @@ packages=(
   mosquitto mosquitto-clients openssl
   python3 python3-paho-mqtt
 )
-# Node.js runs the interop tests with AWS's JavaScript SDKs; keep a Node that is already installed.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  packages+=(nodejs npm)
-fi
+# Node.js and npm run the interop tests (tests/interop: AWS's JavaScript device SDK, installed by npm into the
+# build tree); keep a Node or npm that is already installed from elsewhere. Debian's npm depends on its nodejs.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [ "$want_cross" = 1 ]; then
   packages+=(gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib libnewlib-arm-none-eabi qemu-system-arm binutils-arm-none-eabi)
 fi
