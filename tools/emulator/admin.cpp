@@ -1,15 +1,11 @@
 #include "admin.hpp"
 
-#include <unistd.h>
-
-#include <asio/steady_timer.hpp>
-
-#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
 
-#include "broker_client.hpp"
+#include "admin_exchange.hpp"
+#include "jobs_admin.hpp"
 #include "json_tree.hpp"
 #include "shadow_topics.hpp"
 
@@ -17,10 +13,7 @@ namespace thingwell::emulator {
 
 namespace {
 
-int fail(const std::string& why) {
-  std::fprintf(stderr, "thingwell-emulator: %s\n", why.c_str());
-  return 2;
-}
+int fail(const std::string& why) { return admin_failure(why); }
 
 shadow_operation operation_of(command c) {
   switch (c) {
@@ -63,13 +56,13 @@ std::optional<std::string> request_payload(const command_line& cl, const std::st
 }  // namespace
 
 int run_admin(const command_line& cl) {
+  if (cl.what == command::jobs_create || cl.what == command::jobs_cancel || cl.what == command::jobs_list)
+    return run_jobs_admin(cl);
   if (!valid_thing_name(cl.thing)) return fail("invalid thing name '" + cl.thing + "' (1-128 of a-z A-Z 0-9 : _ -)");
   if (!cl.shadow_name.empty() && !valid_shadow_name(cl.shadow_name))
     return fail("invalid shadow name '" + cl.shadow_name + "' (1-64 of a-z A-Z 0-9 : _ - $)");
 
-  const auto pid = std::to_string(::getpid());
-  const auto started = std::chrono::steady_clock::now().time_since_epoch().count();
-  const std::string token = "admin-" + pid + "-" + std::to_string(started % 1000000007);
+  const std::string token = admin_client_token();
   std::string error;
   const auto payload = request_payload(cl, token, error);
   if (!payload) return fail(error);
@@ -82,72 +75,14 @@ int run_admin(const command_line& cl) {
   const shadow_key key{cl.thing, cl.shadow_name};
   const std::string topic =
       shadow_topic_prefix(key, request_origin::admin) + "/" + std::string(operation_name(operation_of(cl.what)));
-
-  asio::io_context io;
-  auto options = client_options_for(cl.broker, "thingwell-emulator-admin-" + pid);
-  options.auto_reconnect = false;  // a command fails fast and says why
-  options.connect_timeout = duration{static_cast<std::int64_t>(cl.timeout_seconds) * 1000};
-
-  return with_broker_client(io, cl.broker, options, [&](auto& client) {
-    int exit_code = 2;
-    bool answered = false;
-    asio::steady_timer deadline(io, std::chrono::seconds(cl.timeout_seconds));
-    auto finish = [&](int code) {
-      if (answered) return;
-      answered = true;
-      exit_code = code;
-      deadline.cancel();
-      client.async_disconnect([&](std::error_code) { io.stop(); });
-    };
-
-    auto on_answer = [&](const mqtt::publish& p) {
-      const std::string text(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
-      auto doc = parse_json(text, 1 << 20);
-      const json_value* t = doc ? doc->find("clientToken") : nullptr;
-      if (t == nullptr || !t->is_string() || t->as_string() != expected_token) return;  // someone else's
-      if (p.topic.ends_with("/accepted")) {
-        std::fprintf(stdout, "%s\n", text.c_str());
-        std::fflush(stdout);
-        finish(0);
-      } else {
-        std::fprintf(stderr, "thingwell-emulator: rejected: %s\n", text.c_str());
-        finish(1);
-      }
-    };
-
-    // Subscribed before connecting: the session sends the SUBSCRIBE first, so the answer cannot be missed.
-    client.async_subscribe(topic + "/+", on_answer, {.max_qos = mqtt::qos::at_least_once},
-                           [&](std::error_code ec, mqtt::reason_code) {
-                             if (ec) {
-                               fail("the broker refused the subscription to " + topic + "/+: " + ec.message());
-                               finish(2);
-                             }
-                           });
-    client.async_connect([&](std::error_code ec) {
-      if (ec) {
-        fail("cannot connect to the broker " + cl.broker.host + ":" + std::to_string(cl.broker.effective_port()) +
-             ": " + ec.message());
-        answered = true;
-        deadline.cancel();
-        io.stop();
-        return;
-      }
-      client.async_publish(topic, *payload, {.qos = mqtt::qos::at_least_once}, [&](std::error_code publish_ec) {
-        if (publish_ec) {
-          fail("the request was not delivered: " + publish_ec.message());
-          finish(2);
-        }
-      });
-    });
-    deadline.async_wait([&](std::error_code ec) {
-      if (ec || answered) return;
-      fail("no answer within " + std::to_string(cl.timeout_seconds) +
-           " s: is `thingwell-emulator serve` running on this broker?");
-      finish(2);
-    });
-    io.run();
-    return exit_code;
-  });
+  const admin_answer answer = exchange_with_service(cl, topic, *payload, expected_token);
+  if (answer.exit_code == 0) {
+    std::fprintf(stdout, "%s\n", answer.text.c_str());
+    std::fflush(stdout);
+  } else if (answer.exit_code == 1) {
+    std::fprintf(stderr, "thingwell-emulator: rejected: %s\n", answer.text.c_str());
+  }
+  return answer.exit_code;
 }
 
 }  // namespace thingwell::emulator

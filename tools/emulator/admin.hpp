@@ -1,8 +1,8 @@
-// thingwell emulator — the admin commands (`thingwell-emulator shadow ...`): "the cloud" side.
+// thingwell emulator — the admin commands (`thingwell-emulator shadow ...`, `... jobs ...`): "the cloud" side.
 //
 // They do not touch the data directory: they send their request to the running service on its admin topics
-// (shadow_topics.hpp), which answers like AWS's HTTPS API and publishes /update/delta and /update/documents
-// to devices exactly as for any other update. So what a device sees is what AWS would send it.
+// (shadow_topics.hpp, jobs_topics.hpp), which answers like AWS's HTTPS API and publishes to devices exactly
+// what AWS would (/update/delta and /update/documents; jobs/notify and jobs/notify-next).
 #pragma once
 
 #include "command_line.hpp"

@@ -21,7 +21,17 @@ struct broker_options {
   std::uint16_t effective_port() const noexcept { return port != 0 ? port : (tls() ? 8883 : 1883); }
 };
 
-enum class command { serve, shadow_get, shadow_update, shadow_set_desired, shadow_delete, help };
+enum class command {
+  serve,
+  shadow_get,
+  shadow_update,
+  shadow_set_desired,
+  shadow_delete,
+  jobs_create,
+  jobs_cancel,
+  jobs_list,
+  help
+};
 
 struct command_line {
   command what = command::serve;
@@ -32,6 +42,17 @@ struct command_line {
   std::string document;       // set-desired: the desired object; update: the whole request document
   unsigned timeout_seconds = 10;  // admin commands: how long to wait for the broker and the service
   bool quiet = false;             // serve: no line per request
+  // serve, emulator-only: how many seconds one minute of stepTimeoutInMinutes (and of a job's in-progress
+  // timeout) lasts, so that tests see TIMED_OUT without waiting minutes. AWS: 60.
+  unsigned seconds_per_minute = 60;
+
+  // jobs create / cancel / list
+  std::string job_id;               // create, cancel; list: --job filter
+  std::vector<std::string> things;  // create: --things T1,T2; list: --thing filter (at most one)
+  std::string document_file;        // create: --document FILE
+  std::optional<unsigned> step_timeout_minutes;  // create: --step-timeout (the job's in-progress timeout)
+  bool force = false;               // cancel --force: IN_PROGRESS executions too
+  bool json_output = false;         // list --json: the service's answer as JSON
 };
 
 // The parsed command line, or nothing with `error` set to a message for the user.

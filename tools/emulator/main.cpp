@@ -1,5 +1,5 @@
-// thingwell-emulator — the local AWS IoT emulator: the Device Shadow service over a real MQTT broker, for
-// development and tests (shared/design.md §4). See command_line.cpp for the commands.
+// thingwell-emulator — the local AWS IoT emulator: the Device Shadow and Jobs services over a real MQTT broker,
+// for development and tests (shared/design.md §4). See command_line.cpp for the commands.
 #include <cstdio>
 #include <string>
 #include <vector>

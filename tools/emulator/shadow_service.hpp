@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outgoing_message.hpp"
 #include "shadow_document.hpp"
 #include "shadow_topics.hpp"
 
@@ -40,11 +41,6 @@ struct shadow_limits {
   std::size_t max_state_bytes = 8 * 1024;      // desired + reported (§1.8)
   std::size_t max_section_depth = 6;           // "JSON contains too many levels of nesting; maximum is 6"
   std::size_t max_client_token_bytes = 64;
-};
-
-struct outgoing_message {
-  std::string topic;
-  std::string payload;
 };
 
 struct shadow_outcome {
