@@ -33,6 +33,10 @@
 #include "net/transport.hpp"
 
 #include "aws/client_token.hpp"
+#include "aws/jobs.hpp"
+#include "aws/jobs_details.hpp"
+#include "aws/jobs_status.hpp"
+#include "aws/jobs_topics.hpp"
 #include "aws/limits.hpp"
 #include "aws/service_client.hpp"
 #include "aws/session_client.hpp"

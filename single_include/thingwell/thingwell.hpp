@@ -625,6 +625,12 @@ enum class errc : int {
   aws_payload_too_large,            // 413
   aws_throttled,                    // 429: too many requests in flight or per second
   aws_service_error,                // 5xx
+
+  // AWS IoT Jobs (aws/jobs*.hpp)
+  job_id_invalid = 850,             // empty, longer than 64 bytes, or outside [a-zA-Z0-9_-]
+  job_status_details_invalid,       // not a string-to-string object within AWS's statusDetails limits
+  job_state_transition_invalid,     // InvalidStateTransition: the execution cannot take that status now
+  job_terminal_state,               // TerminalStateReached, or the execution ended (canceled, timed out)
 };
 
 namespace detail {
@@ -725,6 +731,10 @@ class thingwell_category_impl final : public std::error_category {
       case errc::aws_payload_too_large: return "AWS IoT rejected the payload as too large";
       case errc::aws_throttled: return "AWS IoT throttled the request";
       case errc::aws_service_error: return "AWS IoT internal service error";
+      case errc::job_id_invalid: return "invalid job id";
+      case errc::job_status_details_invalid: return "statusDetails outside AWS IoT Jobs limits";
+      case errc::job_state_transition_invalid: return "job execution status transition not allowed";
+      case errc::job_terminal_state: return "job execution already in a terminal state";
     }
     return "unknown thingwell error";
   }
@@ -8085,6 +8095,709 @@ class client_token_generator {
 
 }  // namespace thingwell::aws
 // ----- end thingwell/aws/client_token.hpp -----
+// ----- begin thingwell/aws/jobs.hpp -----
+// thingwell — the device job agent: runs AWS IoT Jobs one at a time, dispatching each by its document's
+// "operation" field to a handler the application registered (shared/aws-iot-protocol.md section 2,
+// requirements J-01..J-07, J-09, J-12).
+//
+//   aws::job_agent<json::compact_reader<256>, store::memory_store<1, 16>> agent{link, store, {.thing_name = "pump-7"}};
+//   agent.add("reboot", {.run = [](const auto& doc, auto& ctx) { ctx.succeed(); }, .on_resume = aws::resume_policy::fail});
+//   ... agent.poll(now) from the loop (the Asio adapter does it for you)
+//
+// The conversation with the service:
+//   - Subscribes to notify-next and to the answers it uses: start-next/accepted|rejected and, with a '+'
+//     job id, <job>/update/accepted|rejected and <job>/get/accepted|rejected (one subscription for every
+//     job: the client interface cannot unsubscribe, and a subscription per job would churn).
+//   - On every connection (J-12) and on every notify-next while idle it publishes start-next, not
+//     $next/get: start-next returns the IN_PROGRESS execution first (the one interrupted by a restart,
+//     with the statusDetails saved in it, J-05), then the oldest QUEUED one, which it moves to
+//     IN_PROGRESS in the same round trip. $next/get would need a second request (an update to
+//     IN_PROGRESS) for every job, and a window in which two agents could both take the same job.
+//   - Updates carry expectedVersion (J-09). VersionMismatch re-reads the execution ({job}/get) and sends
+//     the update again with the version read (bounded). One update in flight; progress reported while one
+//     is in flight waits, and only the newest progress is sent (the service keeps only the last anyway).
+//   - After a terminal status is accepted, start-next again (J-03): queued jobs run in order, never two
+//     at once.
+//
+// Never twice: before a handler starts, a record {job id, execution number, phase "run"} is written to
+// the Persistence policy (atomic replace, one key); before a terminal status is sent the record becomes
+// {phase "end", status, details}. When start-next hands over an execution that the record knows:
+//   - phase "end": the terminal status was decided, maybe even accepted but the answer lost: it is sent
+//     again, the handler does not run;
+//   - phase "run": the device restarted mid-job: the operation's on_resume policy decides: resume (the
+//     handler runs with ctx.resumed() and ctx.saved_details(), the checkpoint it reported) or fail
+//     (FAILED with {"reason":"interrupted"}), for operations whose steps cannot be repeated.
+// A redelivered notify-next or start-next answer for the execution that is running is ignored.
+//
+// Cancellation (J-06): while a job runs, a notify-next naming another execution (or none), an update
+// rejected with InvalidStateTransition/TerminalStateReached/ResourceNotFound, or a re-read showing a
+// terminal status the device did not set, means the service ended the execution (CANCELED, REMOVED,
+// TIMED_OUT). A notify-next is only a hint (it may be stale): the execution is re-read first. The
+// handler hears it through on_cancel and ctx.cancelled(); the agent sends no status for it (a false
+// FAILED would be recorded against a job that was cancelled).
+//
+// Step timeouts (J-07): ctx.progress(details, minutes) sends stepTimeoutInMinutes. If the handler does
+// not renew the step before `minutes` minus config.step_timeout_margin, the agent reports FAILED
+// {"reason":"step_timeout"} itself and cancels the handler: a hung handler ends as FAILED with a reason
+// instead of a silent TIMED_OUT.
+//
+// Memory: all inline, no heap. DetailsBytes bounds one statusDetails object (the agent holds five: the
+// saved checkpoint, the update pending, the update in flight, the terminal details, a scratch); the
+// persisted record is at most DetailsBytes + 128 bytes, so the store's value capacity must be that large.
+// Handlers run on the thread that drives the client; the job document they get is valid during the call.
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+// ----- begin thingwell/store/persistence.hpp -----
+// thingwell — the persistence policy: what a store must do for the offline queue and the session state.
+//
+// A store holds two things:
+//
+//  * Keyed records: small values (session state, a shadow version, a job checkpoint) under a short key.
+//    put() replaces the whole value atomically: after a crash get() returns the old value or the new one,
+//    never a mix. get() copies the value into the caller's buffer and returns its size; a missing key is
+//    errc::not_found, a value too large for the buffer errc::buffer_too_small, and a value that fails its
+//    checksum errc::storage_corrupt (never the damaged bytes, never an older version). erase() of a key that
+//    does not exist succeeds. put() and erase() are durable when they return.
+//
+//  * A record queue: append() adds a record at the tail and returns its sequence number, which grows by one
+//    per record and keeps growing across restarts (a receiver removes duplicates with it). peek() copies
+//    the oldest record into the caller's buffer; pop() removes it. records() and bytes() count what is
+//    queued (bytes are payload bytes, framing excluded). An empty queue answers peek()/pop() with
+//    errc::not_found.
+//
+// Durability is group commit: append() and pop() may be buffered; commit() makes every append and pop made
+// so far durable, and commit(now) does the same when the store's commit interval has passed since the last
+// commit (call it from the application loop). A store may also commit on its own (every N records, every
+// N bytes: see commit_policy). After a crash the queue holds every record appended before the last
+// successful commit and not popped before it; records appended later may or may not be there, in order
+// and without gaps; records popped after the last commit may come back (at-least-once delivery).
+//
+// Capacity is bounded: a record, value or key that does not fit is refused with errc::storage_full and
+// changes nothing already stored; an empty or over-long key is errc::invalid_argument.
+//
+// Corruption is reported, never returned as data. A damaged queue record is skipped and counted (see each
+// store's stats(): it cannot be delivered, and stopping the queue behind it would lose everything after
+// it); a damaged keyed record makes get() fail with errc::storage_corrupt.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace thingwell::store {
+
+// What peek() found at the head of the queue.
+struct record_info {
+  std::uint64_t sequence = 0;
+  std::size_t size = 0;  // bytes copied into the caller's buffer
+};
+
+// When a store commits on its own. Zero switches a trigger off; with every trigger off the store commits
+// only when told to. The default is the safest and slowest: every record.
+struct commit_policy {
+  std::uint32_t every_records = 1;  // appends + pops since the last commit
+  std::size_t every_bytes = 0;      // payload bytes appended since the last commit
+  duration interval{0};             // commit(now) commits once this much time has passed (0: every call)
+};
+
+// What opening or mounting a persistent store found. Everything here was skipped, never delivered.
+struct recovery_stats {
+  std::uint64_t torn_tail_bytes = 0;   // an interrupted last write, cut off
+  std::uint64_t damaged_records = 0;   // queue records whose value failed its checksum (skipped when reached)
+  std::uint64_t skipped_bytes = 0;     // bytes with no valid header, passed over to find the next record
+  std::uint64_t lost_records = 0;      // sequence numbers missing between valid queue records
+  std::uint64_t damaged_keys = 0;      // keyed records whose value failed its checksum (get: storage_corrupt)
+  std::uint64_t leftover_files = 0;    // half-written temporary files removed (file log)
+};
+
+template <class S>
+concept persistence = requires(S& s, const S& cs, std::string_view key, bytes_view value, mutable_bytes out,
+                               time_point now) {
+  { s.put(key, value) } -> std::same_as<result<void>>;
+  { s.get(key, out) } -> std::same_as<result<std::size_t>>;
+  { s.erase(key) } -> std::same_as<result<void>>;
+  { s.append(value) } -> std::same_as<result<std::uint64_t>>;
+  { s.peek(out) } -> std::same_as<result<record_info>>;
+  { s.pop() } -> std::same_as<result<void>>;
+  { cs.records() } -> std::same_as<std::size_t>;
+  { cs.bytes() } -> std::same_as<std::size_t>;
+  { s.commit() } -> std::same_as<result<void>>;
+  { s.commit(now) } -> std::same_as<result<void>>;
+};
+
+namespace detail {
+
+// Counts what has not been committed yet and answers "is a commit due?" for a commit_policy.
+class commit_tracker {
+ public:
+  constexpr explicit commit_tracker(commit_policy policy = {}) noexcept : policy_(policy) {}
+
+  void note(std::size_t payload_bytes) noexcept {
+    ++pending_ops_;
+    pending_bytes_ += payload_bytes;
+  }
+  bool pending() const noexcept { return pending_ops_ != 0; }
+  bool due() const noexcept {
+    return (policy_.every_records != 0 && pending_ops_ >= policy_.every_records) ||
+           (policy_.every_bytes != 0 && pending_bytes_ >= policy_.every_bytes);
+  }
+  bool due_at(time_point now) const noexcept { return pending() && now - last_commit_ >= policy_.interval; }
+  void committed() noexcept { pending_ops_ = pending_bytes_ = 0; }
+  void committed(time_point now) noexcept {
+    committed();
+    last_commit_ = now;
+  }
+  const commit_policy& policy() const noexcept { return policy_; }
+
+ private:
+  commit_policy policy_;
+  std::size_t pending_ops_ = 0;
+  std::size_t pending_bytes_ = 0;
+  time_point last_commit_{};
+};
+
+}  // namespace detail
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/persistence.hpp -----
+// ----- begin thingwell/aws/jobs_details.hpp -----
+// thingwell — statusDetails of a job execution: AWS's limits (shared/aws-iot-protocol.md section 2.7),
+// checked before anything is sent, and a small writer that always stays within them.
+//
+//   aws::status_details<256> d;
+//   d.set("step", "2/4");
+//   d.set("log", tail_of_stdout);     // longer than 1024 characters: the last 1024 are kept
+//   ctx.progress(d.view());
+//
+// The limits: at most 10 pairs; keys 1..128 bytes of [a-zA-Z0-9:_-]; values 1..1024 characters with no
+// control characters (the pattern [^\p{C}]+). check_status_details() refuses anything else with
+// errc::job_status_details_invalid, so that the service never answers InvalidRequest for it: that
+// answer arrives after the device has moved on, and a terminal status refused that way is lost.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace thingwell::aws {
+
+inline constexpr std::size_t max_status_details_pairs = 10;
+inline constexpr std::size_t max_status_details_key = 128;
+inline constexpr std::size_t max_status_details_value = 1024;  // characters (code points), not bytes
+
+namespace detail {
+
+inline bool is_details_key(std::string_view k) noexcept {
+  if (k.empty() || k.size() > max_status_details_key) return false;
+  for (char c : k)
+    if (!is_name_char(c)) return false;
+  return true;
+}
+
+// Length in code points of valid UTF-8 (continuation bytes do not count).
+inline std::size_t code_points(std::string_view s) noexcept {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// C0 controls, DEL, and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F): the control part of \p{C},
+// which is what a device produces by accident (newlines and tabs of a log line). Unassigned and private
+// use code points are left to the service: checking them needs Unicode tables an MCU cannot afford.
+inline bool has_control(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xA0) return true;
+  }
+  return false;
+}
+
+inline bool is_details_value(std::string_view v) noexcept {
+  return !v.empty() && code_points(v) <= max_status_details_value && !has_control(v);
+}
+
+}  // namespace detail
+
+// Checks that `v` is a statusDetails object within AWS's limits. `scratch` unescapes strings that have
+// escapes (4 KB holds the longest legal value; with less, such a value is refused).
+template <json::value V>
+std::error_code check_status_details(const V& v, std::span<char> scratch) noexcept {
+  if (v.kind() != json::type::object) return errc::job_status_details_invalid;
+  std::size_t pairs = 0;
+  for (const auto& m : v.members()) {
+    if (++pairs > max_status_details_pairs) return errc::job_status_details_invalid;
+    auto k = m.key(scratch);
+    if (!k || !detail::is_details_key(*k)) return errc::job_status_details_invalid;
+    const auto value = m.value();
+    if (value.kind() != json::type::string) return errc::job_status_details_invalid;
+    auto s = value.get_string(scratch);
+    if (!s || !detail::is_details_value(*s)) return errc::job_status_details_invalid;
+  }
+  return {};
+}
+
+// Builds a statusDetails object in a fixed buffer. Keys are checked (a bad key is a programming error:
+// errc::job_status_details_invalid); values are made to fit, since they usually carry text the device
+// does not control (error messages, log tails): control characters become spaces, and a value longer
+// than 1024 characters keeps its last 1024 (the end of a log says what went wrong). An empty value
+// becomes "-". truncated() tells whether anything was changed.
+template <std::size_t Bytes = 512>
+class status_details {
+ public:
+  status_details() noexcept { clear(); }
+
+  void clear() noexcept {
+    size_ = 2;
+    pairs_ = 0;
+    truncated_ = false;
+    error_ = {};
+    buf_[0] = '{';
+    buf_[1] = '}';
+  }
+
+  // Adds a pair (a key given twice is sent twice; the service keeps one: do not). Errors are sticky and
+  // leave the object as it was before the failing call: errc::job_status_details_invalid (bad key, an
+  // 11th pair, a value that is not UTF-8), errc::buffer_too_small.
+  status_details& set(std::string_view key, std::string_view value) noexcept {
+    if (error_) return *this;
+    if (!detail::is_details_key(key) || pairs_ == max_status_details_pairs || !json::detail::is_valid_utf8(value)) {
+      error_ = errc::job_status_details_invalid;
+      return *this;
+    }
+    // Keep the last 1024 characters, starting on a character boundary.
+    std::size_t cps = detail::code_points(value);
+    while (cps > max_status_details_value && !value.empty()) {
+      value.remove_prefix(1);
+      while (!value.empty() && (static_cast<unsigned char>(value[0]) & 0xC0) == 0x80) value.remove_prefix(1);
+      --cps;
+      truncated_ = true;
+    }
+    if (value.empty()) {
+      value = "-";
+      truncated_ = true;
+    }
+    // Written into the buffer after the current members: "{...}" becomes "{...,"key":"value"}".
+    std::size_t n = size_ - 1;  // overwrite the closing brace
+    auto put = [&](std::string_view s) {
+      if (s.size() > Bytes - n) return false;
+      for (char c : s) buf_[n++] = c;
+      return true;
+    };
+    bool ok = put(pairs_ == 0 ? "" : ",") && put("\"") && put(key) && put("\":\"");
+    for (std::size_t i = 0; ok && i < value.size(); ++i) {
+      const auto c = static_cast<unsigned char>(value[i]);
+      if (c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) < 0xA0) {
+        ok = put(" ");  // a C1 control: two bytes become one space
+        ++i;
+        truncated_ = true;
+      } else if (c < 0x20 || c == 0x7F) {
+        ok = put(" ");
+        truncated_ = true;
+      } else if (c == '"' || c == '\\') {
+        ok = put("\\") && put(std::string_view(&value[i], 1));
+      } else {
+        ok = put(std::string_view(&value[i], 1));
+      }
+    }
+    ok = ok && put("\"}");
+    if (!ok) {
+      buf_[size_ - 1] = '}';
+      error_ = errc::buffer_too_small;
+      return *this;
+    }
+    size_ = n;
+    ++pairs_;
+    return *this;
+  }
+
+  std::string_view view() const noexcept { return {buf_, size_}; }
+  std::error_code error() const noexcept { return error_; }
+  bool truncated() const noexcept { return truncated_; }
+  std::size_t size() const noexcept { return pairs_; }
+
+ private:
+  char buf_[Bytes];
+  std::size_t size_ = 2;
+  std::size_t pairs_ = 0;
+  bool truncated_ = false;
+  std::error_code error_{};
+  static_assert(Bytes >= 16, "room for at least a small pair");
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/jobs_details.hpp -----
+// ----- begin thingwell/aws/jobs_status.hpp -----
+// thingwell — AWS IoT Jobs execution statuses and the transitions a device may ask for
+// (shared/aws-iot-protocol.md sections 2.4 and 2.5).
+//
+// The agent checks a status change here before sending it: an update the service would answer with
+// InvalidStateTransition costs a billed round trip and tells the device nothing it could not know.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace thingwell::aws {
+
+enum class job_status : std::uint8_t { queued, in_progress, succeeded, failed, timed_out, rejected, removed, canceled };
+
+inline constexpr std::string_view to_string(job_status s) noexcept {
+  switch (s) {
+    case job_status::queued: return "QUEUED";
+    case job_status::in_progress: return "IN_PROGRESS";
+    case job_status::succeeded: return "SUCCEEDED";
+    case job_status::failed: return "FAILED";
+    case job_status::timed_out: return "TIMED_OUT";
+    case job_status::rejected: return "REJECTED";
+    case job_status::removed: return "REMOVED";
+    case job_status::canceled: return "CANCELED";
+  }
+  return "?";
+}
+
+// The status named by AWS's spelling; nothing for anything else.
+inline constexpr std::optional<job_status> parse_job_status(std::string_view s) noexcept {
+  for (auto st : {job_status::queued, job_status::in_progress, job_status::succeeded, job_status::failed,
+                  job_status::timed_out, job_status::rejected, job_status::removed, job_status::canceled})
+    if (to_string(st) == s) return st;
+  return std::nullopt;
+}
+
+// Terminal statuses end the execution; only the service may move it on (a retry is a new execution).
+inline constexpr bool is_terminal(job_status s) noexcept {
+  return s != job_status::queued && s != job_status::in_progress;
+}
+
+// Whether the device may move an execution from `from` to `to` with an update (section 2.5).
+// QUEUED → SUCCEEDED/FAILED is accepted by the API's enum but undocumented: refused here, a device always
+// passes through IN_PROGRESS (start-next does that) before it claims an outcome.
+inline constexpr bool device_may_set(job_status from, job_status to) noexcept {
+  switch (to) {
+    case job_status::in_progress: return from == job_status::queued || from == job_status::in_progress;
+    case job_status::succeeded:
+    case job_status::failed: return from == job_status::in_progress;
+    case job_status::rejected: return from == job_status::queued || from == job_status::in_progress;
+    default: return false;  // TIMED_OUT, REMOVED, CANCELED and QUEUED are the service's to set
+  }
+}
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/jobs_status.hpp -----
+// ----- begin thingwell/aws/jobs_topics.hpp -----
+// thingwell — AWS IoT Jobs topics (shared/aws-iot-protocol.md section 2.1): building them for a thing
+// and taking a received one apart again.
+//
+//   $aws/things/<thing>/jobs/get[/accepted|/rejected]                 GetPendingJobExecutions
+//   $aws/things/<thing>/jobs/start-next[/accepted|/rejected]          StartNextPendingJobExecution
+//   $aws/things/<thing>/jobs/<jobId>/get[/accepted|/rejected]         DescribeJobExecution ($next allowed)
+//   $aws/things/<thing>/jobs/<jobId>/update[/accepted|/rejected]      UpdateJobExecution
+//   $aws/things/<thing>/jobs/notify, .../jobs/notify-next             events
+//
+// A job id of "+" builds the wildcard filter that receives the answers for every job: the agent
+// subscribes once instead of once per job (the client interface has no unsubscribe, and a subscription
+// per job would churn the broker's table).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+// ----- begin thingwell/aws/topics.hpp -----
+// thingwell — Device Shadow topics: building them for a thing and a shadow, and taking a received one
+// apart again.
+//
+//   $aws/things/<thing>/shadow/<operation>[/<response>]                  classic shadow
+//   $aws/things/<thing>/shadow/name/<shadow>/<operation>[/<response>]    named shadow
+//
+// Names are validated here, so a topic that AWS would refuse (or that would match a neighbour's) is
+// never built. Parsing accepts exactly the topics make_shadow_topic can build.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace thingwell::aws {
+
+enum class shadow_operation : std::uint8_t { get, update, remove };  // remove: the "delete" topic
+
+// What follows the operation: nothing for a request, or one of the service's answers.
+enum class shadow_response : std::uint8_t { request, accepted, rejected, delta, documents };
+
+inline constexpr std::string_view to_string(shadow_operation op) noexcept {
+  switch (op) {
+    case shadow_operation::get: return "get";
+    case shadow_operation::update: return "update";
+    case shadow_operation::remove: return "delete";
+  }
+  return "?";
+}
+
+inline constexpr std::string_view to_string(shadow_response r) noexcept {
+  switch (r) {
+    case shadow_response::request: return "";
+    case shadow_response::accepted: return "accepted";
+    case shadow_response::rejected: return "rejected";
+    case shadow_response::delta: return "delta";
+    case shadow_response::documents: return "documents";
+  }
+  return "?";
+}
+
+// Room for the longest shadow topic.
+using topic_buffer = std::array<char, max_topic>;
+
+// A received shadow topic, taken apart. The views point into the topic.
+struct shadow_topic {
+  std::string_view thing;
+  std::string_view shadow;  // empty for the classic shadow
+  shadow_operation operation = shadow_operation::get;
+  shadow_response response = shadow_response::request;
+};
+
+namespace detail {
+
+inline constexpr std::string_view things_prefix = "$aws/things/";
+inline constexpr std::string_view shadow_level = "/shadow";
+inline constexpr std::string_view name_level = "/name/";
+
+// delta and documents exist for update only.
+inline bool valid_pair(shadow_operation op, shadow_response r) noexcept {
+  return (r != shadow_response::delta && r != shadow_response::documents) || op == shadow_operation::update;
+}
+
+}  // namespace detail
+
+// Writes the topic into `out`. Errors: errc::thing_name_invalid, errc::shadow_name_invalid,
+// errc::invalid_argument (delta or documents of get/delete), errc::buffer_too_small.
+inline result<std::string_view> make_shadow_topic(std::span<char> out, std::string_view thing, std::string_view shadow,
+                                                  shadow_operation op,
+                                                  shadow_response response = shadow_response::request) noexcept {
+  if (auto ec = check_thing_name(thing)) return ec;
+  if (!shadow.empty()) {
+    if (auto ec = check_shadow_name(shadow)) return ec;
+  }
+  if (!detail::valid_pair(op, response)) return errc::invalid_argument;
+  std::size_t n = 0;
+  bool fits = true;
+  auto put = [&](std::string_view s) {
+    if (!fits || s.size() > out.size() - n) {
+      fits = false;
+      return;
+    }
+    if (!s.empty()) std::memcpy(out.data() + n, s.data(), s.size());
+    n += s.size();
+  };
+  put(detail::things_prefix);
+  put(thing);
+  put(detail::shadow_level);
+  if (!shadow.empty()) {
+    put(detail::name_level);
+    put(shadow);
+  }
+  put("/");
+  put(to_string(op));
+  if (response != shadow_response::request) {
+    put("/");
+    put(to_string(response));
+  }
+  if (!fits) return errc::buffer_too_small;
+  return std::string_view(out.data(), n);
+}
+
+// The parts of a shadow topic; errc::bad_topic_name for anything else (another service's topic, a
+// malformed name, an unknown operation or response).
+inline result<shadow_topic> parse_shadow_topic(std::string_view topic) noexcept {
+  if (!topic.starts_with(detail::things_prefix)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::things_prefix.size());
+  shadow_topic t;
+  const std::size_t slash = topic.find('/');
+  if (slash == std::string_view::npos) return errc::bad_topic_name;
+  t.thing = topic.substr(0, slash);
+  if (check_thing_name(t.thing)) return errc::bad_topic_name;
+  topic.remove_prefix(slash);
+  if (!topic.starts_with(detail::shadow_level)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::shadow_level.size());
+  if (topic.starts_with(detail::name_level)) {
+    topic.remove_prefix(detail::name_level.size());
+    const std::size_t end = topic.find('/');
+    if (end == std::string_view::npos) return errc::bad_topic_name;
+    t.shadow = topic.substr(0, end);
+    if (check_shadow_name(t.shadow)) return errc::bad_topic_name;
+    topic.remove_prefix(end);
+  }
+  if (!topic.starts_with("/")) return errc::bad_topic_name;
+  topic.remove_prefix(1);
+  const std::size_t end = topic.find('/');
+  const std::string_view op = topic.substr(0, end);
+  if (op == "get") t.operation = shadow_operation::get;
+  else if (op == "update") t.operation = shadow_operation::update;
+  else if (op == "delete") t.operation = shadow_operation::remove;
+  else return errc::bad_topic_name;
+  if (end != std::string_view::npos) {
+    const std::string_view r = topic.substr(end + 1);
+    if (r == "accepted") t.response = shadow_response::accepted;
+    else if (r == "rejected") t.response = shadow_response::rejected;
+    else if (r == "delta") t.response = shadow_response::delta;
+    else if (r == "documents") t.response = shadow_response::documents;
+    else return errc::bad_topic_name;
+  }
+  if (!detail::valid_pair(t.operation, t.response)) return errc::bad_topic_name;
+  return t;
+}
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/topics.hpp -----
+
+namespace thingwell::aws {
+
+inline constexpr std::size_t max_job_id = 64;
+
+enum class jobs_operation : std::uint8_t { get_pending, start_next, describe, update, notify, notify_next };
+
+// What follows the operation; notify and notify-next have none.
+enum class jobs_response : std::uint8_t { request, accepted, rejected };
+
+// Job ids: 1..64 bytes of [a-zA-Z0-9_-] (no colon, unlike thing names).
+inline std::error_code check_job_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > max_job_id) return errc::job_id_invalid;
+  for (char c : id)
+    if (!detail::is_name_char(c) || c == ':') return errc::job_id_invalid;
+  return {};
+}
+
+// A received jobs topic, taken apart; the views point into the topic.
+struct jobs_topic {
+  std::string_view thing;
+  std::string_view job_id;  // describe and update only
+  jobs_operation operation = jobs_operation::notify;
+  jobs_response response = jobs_response::request;
+};
+
+namespace detail {
+
+inline constexpr std::string_view jobs_level = "/jobs/";
+
+inline constexpr std::string_view jobs_operation_name(jobs_operation op) noexcept {
+  switch (op) {
+    case jobs_operation::get_pending: return "get";
+    case jobs_operation::start_next: return "start-next";
+    case jobs_operation::describe: return "get";
+    case jobs_operation::update: return "update";
+    case jobs_operation::notify: return "notify";
+    case jobs_operation::notify_next: return "notify-next";
+  }
+  return "?";
+}
+
+inline constexpr bool is_per_job(jobs_operation op) noexcept {
+  return op == jobs_operation::describe || op == jobs_operation::update;
+}
+
+}  // namespace detail
+
+// Writes the topic into `out`. job_id is used by describe and update only: a valid id, "$next" (describe),
+// or "+" (a subscription filter). Errors: errc::thing_name_invalid, errc::job_id_invalid,
+// errc::invalid_argument (a response of an event), errc::buffer_too_small.
+inline result<std::string_view> make_jobs_topic(std::span<char> out, std::string_view thing, jobs_operation op,
+                                                std::string_view job_id = {},
+                                                jobs_response response = jobs_response::request) noexcept {
+  if (auto ec = check_thing_name(thing)) return ec;
+  if (detail::is_per_job(op)) {
+    const bool special = job_id == "+" || (job_id == "$next" && op == jobs_operation::describe);
+    if (!special) {
+      if (auto ec = check_job_id(job_id)) return ec;
+    }
+  }
+  if ((op == jobs_operation::notify || op == jobs_operation::notify_next) && response != jobs_response::request)
+    return errc::invalid_argument;
+  std::size_t n = 0;
+  bool fits = true;
+  auto put = [&](std::string_view s) {
+    if (!fits || s.size() > out.size() - n) {
+      fits = false;
+      return;
+    }
+    if (!s.empty()) std::memcpy(out.data() + n, s.data(), s.size());
+    n += s.size();
+  };
+  put(detail::things_prefix);
+  put(thing);
+  put(detail::jobs_level);
+  if (detail::is_per_job(op)) {
+    put(job_id);
+    put("/");
+  }
+  put(detail::jobs_operation_name(op));
+  if (response == jobs_response::accepted) put("/accepted");
+  if (response == jobs_response::rejected) put("/rejected");
+  if (!fits) return errc::buffer_too_small;
+  return std::string_view(out.data(), n);
+}
+
+// The parts of a jobs topic; errc::bad_topic_name for anything else.
+inline result<jobs_topic> parse_jobs_topic(std::string_view topic) noexcept {
+  if (!topic.starts_with(detail::things_prefix)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::things_prefix.size());
+  jobs_topic t;
+  const std::size_t slash = topic.find('/');
+  if (slash == std::string_view::npos) return errc::bad_topic_name;
+  t.thing = topic.substr(0, slash);
+  if (check_thing_name(t.thing)) return errc::bad_topic_name;
+  topic.remove_prefix(slash);
+  if (!topic.starts_with(detail::jobs_level)) return errc::bad_topic_name;
+  topic.remove_prefix(detail::jobs_level.size());
+
+  // Up to three levels: [jobId/]operation[/response].
+  std::string_view level[4];
+  std::size_t levels = 0;
+  while (levels < 4) {
+    const std::size_t end = topic.find('/');
+    level[levels++] = topic.substr(0, end);
+    if (end == std::string_view::npos) break;
+    topic.remove_prefix(end + 1);
+    if (levels == 4) return errc::bad_topic_name;
+  }
+  auto response_of = [](std::string_view s, jobs_response& r) {
+    if (s == "accepted") r = jobs_response::accepted;
+    else if (s == "rejected") r = jobs_response::rejected;
+    else return false;
+    return true;
+  };
+  const std::string_view first = level[0];
+  if (levels == 1 && first == "notify") t.operation = jobs_operation::notify;
+  else if (levels == 1 && first == "notify-next") t.operation = jobs_operation::notify_next;
+  else if ((first == "get" || first == "start-next") && (levels == 1 || (levels == 2 && response_of(level[1], t.response))))
+    t.operation = first == "get" ? jobs_operation::get_pending : jobs_operation::start_next;
+  else if (levels >= 2 && (level[1] == "get" || level[1] == "update") &&
+           (levels == 2 || response_of(level[2], t.response))) {
+    t.operation = level[1] == "get" ? jobs_operation::describe : jobs_operation::update;
+    t.job_id = first;
+    if (check_job_id(t.job_id) && !(t.job_id == "$next" && t.operation == jobs_operation::describe))
+      return errc::bad_topic_name;
+  } else {
+    return errc::bad_topic_name;
+  }
+  return t;
+}
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/jobs_topics.hpp -----
 // ----- begin thingwell/aws/service_client.hpp -----
 // thingwell — the small interface between the AWS device services and an MQTT client.
 //
@@ -8159,179 +8872,6 @@ class service_client {
 
 }  // namespace thingwell::aws
 // ----- end thingwell/aws/service_client.hpp -----
-// ----- begin thingwell/aws/session_client.hpp -----
-// thingwell — aws::service_client over an mqtt::session: the adapter for the poll driver and MCUs.
-//
-// It is the session's observer: give it to the session (or poll_client) as the observer, then bind it
-// to the session. Every event is forwarded unchanged to `next` (the application's observer), so that
-// adding AWS services does not take lifecycle events away from the application.
-//
-//   aws::session_client link{&my_observer};
-//   net::poll_client<net::posix_tcp> client{std::move(tcp), config, link};
-//   link.bind(client.session());
-//   aws::shadow_service<json::compact_reader<256>> shadow{link, {.thing_name = "lamp-1"}};
-//
-// Nothing allocates: services live in a fixed table, subscription handlers capture one pointer.
-
-#include <algorithm>
-#include <cstddef>
-#include <string_view>
-
-namespace thingwell::aws {
-
-class session_client final : public service_client, public mqtt::session_observer {
- public:
-  static constexpr std::size_t max_services = 4;
-
-  explicit session_client(mqtt::session_observer* next = nullptr) noexcept : next_(next) {}
-  session_client(const session_client&) = delete;
-  session_client& operator=(const session_client&) = delete;
-
-  // The session this adapter observes (it must have been constructed with *this as its observer).
-  void bind(mqtt::session& s) noexcept { session_ = &s; }
-
-  // ---- service_client ----------------------------------------------------------------------------
-
-  std::error_code attach(service& s) noexcept override {
-    for (service* p : services_)
-      if (p == &s) return {};
-    if (!services_.push_back(&s)) return errc::capacity_exceeded;
-    return {};
-  }
-  void detach(service& s) noexcept override {
-    for (auto it = services_.begin(); it != services_.end(); ++it) {
-      if (*it == &s) {
-        services_.erase(it);
-        return;
-      }
-    }
-  }
-
-  result<subscription_id> subscribe(std::string_view filter, service& to) noexcept override {
-    if (session_ == nullptr) return errc::not_connected;
-    mqtt::subscribe_options o;
-    o.max_qos = mqtt::qos::at_least_once;
-    auto t = session_->subscribe(
-        filter, [svc = &to](const mqtt::publish& p) { svc->on_message(p.topic, as_string(p.payload)); }, o);
-    if (!t) return t.error();
-    return subscription_id{*t};
-  }
-
-  std::error_code publish(std::string_view topic, std::string_view payload) noexcept override {
-    if (session_ == nullptr || !session_->is_ready()) return errc::not_connected;
-    auto t = session_->publish(topic, as_bytes(payload));
-    return t ? std::error_code{} : t.error();
-  }
-
-  bool is_ready() const noexcept override { return session_ != nullptr && session_->is_ready(); }
-
-  // Runs the timers of every attached service, and tells when to call again at the latest: for a loop
-  // that drives the session with poll_client::poll().
-  void poll(time_point now) noexcept {
-    for (service* s : services_) s->poll(now);
-  }
-  time_point next_deadline() const noexcept {
-    time_point t = never;
-    for (const service* s : services_) t = std::min(t, s->next_deadline());
-    return t;
-  }
-
-  // ---- mqtt::session_observer ----------------------------------------------------------------------
-
-  void on_connecting(std::uint32_t attempt) override {
-    if (next_) next_->on_connecting(attempt);
-  }
-  void on_connected(const mqtt::connected_event& e) override {
-    if (next_) next_->on_connected(e);
-  }
-  void on_ready() override {
-    if (next_) next_->on_ready();
-    for (service* s : services_) s->on_ready();
-  }
-  void on_connect_failed(const mqtt::connect_failed_event& e) override {
-    if (next_) next_->on_connect_failed(e);
-  }
-  void on_disconnected(const mqtt::disconnected_event& e) override {
-    for (service* s : services_) s->on_disconnected();
-    if (next_) next_->on_disconnected(e);
-  }
-  void on_backoff(const mqtt::backoff_event& e) override {
-    if (next_) next_->on_backoff(e);
-  }
-  void on_stopped() override {
-    for (service* s : services_) s->on_disconnected();
-    if (next_) next_->on_stopped();
-  }
-  void on_message(const mqtt::publish& p) override {
-    if (next_) next_->on_message(p);
-  }
-  void on_publish_done(mqtt::token t, std::error_code ec) override {
-    if (next_) next_->on_publish_done(t, ec);
-  }
-  void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
-    const std::error_code ec = mqtt::is_failure(rc) ? mqtt::make_error_code(rc) : std::error_code{};
-    for (service* s : services_) s->on_subscribed(t, ec);
-    if (next_) next_->on_subscribe_done(t, rc);
-  }
-  void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
-    if (next_) next_->on_unsubscribe_done(t, rc);
-  }
-  std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
-    return next_ ? next_->on_auth_challenge(a) : std::nullopt;
-  }
-
- private:
-  mqtt::session_observer* next_;
-  mqtt::session* session_ = nullptr;
-  static_vector<service*, max_services> services_;
-};
-
-}  // namespace thingwell::aws
-// ----- end thingwell/aws/session_client.hpp -----
-// ----- begin thingwell/aws/shadow.hpp -----
-// thingwell — the Device Shadow client: the classic shadow and named shadows of one thing, kept in sync
-// with AWS IoT over MQTT (shared/aws-iot-protocol.md section 1, requirements SH-01..SH-07, SH-11).
-//
-//   aws::shadow_service<json::compact_reader<256>> shadows{link, {.thing_name = "lamp-1"}};
-//   auto lamp = shadows.add("", {.on_delta = [&](const auto& delta, std::uint64_t v) { apply(delta); }});
-//   shadows.report(*lamp, R"({"power":"on"})");
-//   ... shadows.poll(now) from the loop (the Asio adapter does it for you)
-//
-// What it does, per shadow:
-//   - Subscribes to get/accepted|rejected, update/accepted|rejected, update/delta (and update/documents
-//     when there is a documents handler) before anything is published; the client restores them on every
-//     reconnection, and on every ready event the service publishes `get`.
-//   - The get answer is reconciled: desired keys that differ from the device's state go to the delta
-//     handler, the device's state (current_state callback, plus what was reported while offline) is
-//     compared with the cloud's reported section and only what differs is reported, in one update.
-//   - Deltas: stale ones (version <= known) are dropped, a gap (version > known + 1) triggers a full get,
-//     and the handler receives only the keys that differ from what the device has reported.
-//   - report(fragment) merges into a pending fragment (newest wins per key, null kept so that the cloud
-//     deletes the key). Changes within coalesce_window become one update; nothing is sent when the
-//     cloud already has those values; while offline the fragment waits for the next connection.
-//   - One get and one update in flight per shadow, each with its own clientToken; answers are matched by
-//     token (others' answers are ignored) and time out after request_timeout.
-//   - Rejections: 409 re-gets, merges and retries (bounded); 429 and 5xx are reported and the fragment
-//     is kept for the next report or connection; 400, 401, 403, 404, 413 and 415 are reported and the
-//     fragment dropped, never retried unchanged.
-//
-// Memory: all inline, no heap. Per shadow three buffers of DocBytes (the cloud's reported state as last
-// known, the pending fragment, the fragment in flight); per service three more for intermediate results,
-// and four Readers (received document, delivered delta, two for merging). A document larger than its
-// buffer is an error (errc::buffer_too_small), never truncated.
-//
-// Handlers run on the thread that drives the client and may call report() and get(). The JSON values
-// they receive are valid during the call only.
-
-#include <algorithm>
-#include <charconv>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <span>
-#include <string_view>
-#include <system_error>
-
 // ----- begin thingwell/aws/shadow_document.hpp -----
 // thingwell — the JSON operations behind shadow state: equality, merge and difference of state objects.
 //
@@ -8546,154 +9086,1241 @@ struct text_buffer {
 
 }  // namespace thingwell::aws
 // ----- end thingwell/aws/shadow_document.hpp -----
-// ----- begin thingwell/aws/topics.hpp -----
-// thingwell — Device Shadow topics: building them for a thing and a shadow, and taking a received one
-// apart again.
-//
-//   $aws/things/<thing>/shadow/<operation>[/<response>]                  classic shadow
-//   $aws/things/<thing>/shadow/name/<shadow>/<operation>[/<response>]    named shadow
-//
-// Names are validated here, so a topic that AWS would refuse (or that would match a neighbour's) is
-// never built. Parsing accepts exactly the topics make_shadow_topic can build.
 
-#include <array>
+namespace thingwell::aws {
+
+inline constexpr std::size_t max_state_key = 32;
+
+struct job_agent_config {
+  std::string_view thing_name;               // copied
+  duration request_timeout{5000};            // start-next, update or re-read without an answer
+  duration retry_delay{2000};                // after RequestThrottled or InternalError
+  std::uint8_t version_retries = 3;          // VersionMismatch → re-read → send again, at most this often
+  duration step_timeout_margin{5000};        // a step not renewed this long before AWS's step timer: FAILED
+  std::string_view state_key = "tw.jobs";    // the persisted record's key (copied, at most 32 bytes)
+  std::string_view token_prefix = "tw";      // clientToken prefix (see client_token.hpp)
+  std::uint32_t token_nonce = 0;             // differs between boots
+  json::limits document_limits{};            // for received documents (job documents are at most 32 KB)
+};
+
+// What happens to an operation's execution that was IN_PROGRESS when the device restarted.
+enum class resume_policy : std::uint8_t {
+  fail,    // FAILED {"reason":"interrupted"}: the safe default for steps that must not run twice
+  resume,  // the handler runs again with ctx.resumed() and the checkpoint from ctx.saved_details()
+};
+
+enum class job_event_kind : std::uint8_t {
+  started,      // a handler was given a new execution
+  resumed,      // a handler was given an execution interrupted by a restart
+  finished,     // the service accepted the terminal status
+  cancelled,    // the service ended the execution (or the step watchdog did)
+  unsupported,  // no handler for the operation: REJECTED
+  redelivered,  // a finished execution came back: its terminal status was sent again, no handler ran
+  error,        // a request failed: `error`, and AWS's `code` when it answered on */rejected
+};
+
+struct job_event {
+  job_event_kind kind = job_event_kind::error;
+  std::string_view job_id;      // valid during the call
+  std::uint64_t execution_number = 0;
+  job_status status = job_status::in_progress;  // finished: the terminal status
+  std::error_code error;
+  std::string_view code;        // e.g. "VersionMismatch"; valid during the call
+};
+
+struct job_agent_metrics {
+  std::uint64_t start_next_sent = 0;
+  std::uint64_t jobs_started = 0;
+  std::uint64_t jobs_resumed = 0;
+  std::uint64_t jobs_finished = 0;
+  std::uint64_t jobs_cancelled = 0;
+  std::uint64_t jobs_unsupported = 0;
+  std::uint64_t redeliveries = 0;         // finished executions handed over again
+  std::uint64_t duplicates_ignored = 0;   // the running execution handed over again
+  std::uint64_t updates_sent = 0;
+  std::uint64_t updates_accepted = 0;
+  std::uint64_t progress_coalesced = 0;   // progress replaced by newer progress before it was sent
+  std::uint64_t version_mismatches = 0;
+  std::uint64_t rereads = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t foreign_answers = 0;
+  std::uint64_t bad_documents = 0;
+  std::uint64_t persist_errors = 0;
+};
+
+template <json::reader Reader, store::persistence Persistence, std::size_t MaxOperations = 8,
+          std::size_t DetailsBytes = 512>
+class job_agent final : public service {
+  static_assert(MaxOperations > 0 && MaxOperations < 256, "1..255 operations");
+  static_assert(DetailsBytes >= 64, "statusDetails buffers of at least 64 bytes");
+
+ public:
+  using reader_type = Reader;
+  using value_type = typename Reader::value_type;
+  static constexpr std::size_t details_bytes = DetailsBytes;
+  static constexpr std::size_t record_bytes = DetailsBytes + 128;
+
+  // A handle on the running execution. It is a small value: a handler that finishes later (after a
+  // download, a reboot) keeps a copy. A handle of an execution that has ended, whether finished,
+  // cancelled or timed out, refuses everything with errc::cancelled, so a late handler can never report
+  // into the next job.
+  class context {
+   public:
+    context() noexcept = default;
+
+    std::string_view job_id() const noexcept { return live() ? agent_->job_.id() : std::string_view{}; }
+    std::uint64_t execution_number() const noexcept { return live() ? agent_->job_.number : 0; }
+    // Restarted mid-job under resume_policy::resume.
+    bool resumed() const noexcept { return live() && agent_->job_.resumed; }
+    // The statusDetails the execution carried when it was handed over ("" for none): the checkpoint
+    // reported before a restart (J-05).
+    std::string_view saved_details() const noexcept { return live() ? agent_->job_.saved.view() : std::string_view{}; }
+    // Still running: the handler may report. False once finished, cancelled, or handed over for good.
+    bool active() const noexcept { return live() && agent_->job_.stage == phase::running; }
+    // The execution ended under the handler (or ended at all: a stale handle answers true as well).
+    bool cancelled() const noexcept { return agent_ != nullptr && (!live() || agent_->job_.stopped); }
+
+    // IN_PROGRESS with `details` (a JSON object of strings, "" for none). step_timeout_minutes: 0 none,
+    // 1..10080 (re)starts AWS's step timer and the agent's watchdog, -1 stops both. Errors:
+    // errc::cancelled, errc::busy (a terminal status was given already),
+    // errc::job_status_details_invalid, errc::invalid_argument (step timeout), errc::buffer_too_small.
+    std::error_code progress(std::string_view details = {}, std::int32_t step_timeout_minutes = 0) const noexcept {
+      if (!live()) return errc::cancelled;
+      return agent_->report(job_status::in_progress, details, step_timeout_minutes);
+    }
+    std::error_code succeed(std::string_view details = {}) const noexcept { return end(job_status::succeeded, details); }
+    std::error_code fail(std::string_view details = {}) const noexcept { return end(job_status::failed, details); }
+    // REJECTED with {"reason":"<reason>"} (J-08: a pre-check failed, the job does not fit this device).
+    std::error_code reject(std::string_view reason) const noexcept {
+      status_details<DetailsBytes> d;
+      d.set("reason", reason);
+      if (d.error()) return d.error();
+      return end(job_status::rejected, d.view());
+    }
+
+   private:
+    friend class job_agent;
+    context(job_agent* a, std::uint32_t serial) noexcept : agent_(a), serial_(serial) {}
+    bool live() const noexcept {
+      return agent_ != nullptr && agent_->job_.stage != phase::idle && agent_->job_.serial == serial_;
+    }
+    std::error_code end(job_status s, std::string_view details) const noexcept {
+      if (!live()) return errc::cancelled;
+      return agent_->report(s, details, 0);
+    }
+
+    job_agent* agent_ = nullptr;
+    std::uint32_t serial_ = 0;
+  };
+
+  struct operation {
+    // Runs the job. `document` is the job document (valid during the call); report through ctx, now or
+    // later from a copy of it.
+    inplace_function<void(const value_type& document, context& ctx)> run;
+    // The execution ended under the handler (cancelled, removed, timed out, step watchdog): stop, clean
+    // up partial work. Nothing may be reported any more.
+    inplace_function<void(context& ctx)> on_cancel;
+    resume_policy on_resume = resume_policy::fail;
+  };
+
+  using event_handler = inplace_function<void(const job_event&)>;
+
+  // Subscribes, and reads the persisted record. A bad thing name, state key or a full client is kept
+  // and returned by error() and by every add().
+  job_agent(service_client& client, Persistence& store, const job_agent_config& config,
+            event_handler on_event = {}) noexcept
+      : client_(client), store_(store), config_(config), tokens_(config.token_prefix, config.token_nonce),
+        on_event_(std::move(on_event)) {
+    config_.thing_name = {};
+    config_.state_key = {};
+    if (auto ec = check_thing_name(config.thing_name)) {
+      error_ = ec;
+      return;
+    }
+    if (config.state_key.empty() || config.state_key.size() > max_state_key) {
+      error_ = errc::invalid_argument;
+      return;
+    }
+    std::memcpy(thing_, config.thing_name.data(), config.thing_name.size());
+    thing_size_ = config.thing_name.size();
+    std::memcpy(key_, config.state_key.data(), config.state_key.size());
+    key_size_ = config.state_key.size();
+    load_record();
+    if ((error_ = client_.attach(*this))) return;
+    attached_ = true;
+    static constexpr struct {
+      jobs_operation op;
+      jobs_response r;
+    } topics[] = {{jobs_operation::notify_next, jobs_response::request}, {jobs_operation::start_next, jobs_response::accepted},
+                  {jobs_operation::start_next, jobs_response::rejected},  {jobs_operation::update, jobs_response::accepted},
+                  {jobs_operation::update, jobs_response::rejected},      {jobs_operation::describe, jobs_response::accepted},
+                  {jobs_operation::describe, jobs_response::rejected}};
+    for (const auto& t : topics) {
+      topic_buffer buf;
+      auto topic = make_jobs_topic(buf, thing_name(), t.op, "+", t.r);
+      if (!topic) {
+        error_ = topic.error();
+        return;
+      }
+      auto sub = client_.subscribe(*topic, *this);
+      if (!sub) {
+        error_ = sub.error();
+        return;
+      }
+      subs_[subs_count_++] = *sub;
+    }
+  }
+  ~job_agent() override {
+    if (attached_) client_.detach(*this);
+  }
+  job_agent(const job_agent&) = delete;
+  job_agent& operator=(const job_agent&) = delete;
+
+  std::error_code error() const noexcept { return error_; }
+  std::string_view thing_name() const noexcept { return {thing_, thing_size_}; }
+
+  // Registers the handler of an operation (the job document's "operation" value). Errors:
+  // errc::invalid_argument (empty or longer than 64 bytes, no run), errc::busy (twice),
+  // errc::capacity_exceeded (MaxOperations).
+  std::error_code add(std::string_view name, operation op) noexcept {
+    if (error_) return error_;
+    if (name.empty() || name.size() > max_operation_name || !op.run) return errc::invalid_argument;
+    if (find_operation(name) != nullptr) return errc::busy;
+    if (ops_count_ == MaxOperations) return errc::capacity_exceeded;
+    entry& e = ops_[ops_count_++];
+    std::memcpy(e.name, name.data(), name.size());
+    e.name_size = static_cast<std::uint8_t>(name.size());
+    e.op = std::move(op);
+    return {};
+  }
+
+  // ---- state, for applications and tests -----------------------------------------------------------
+
+  // An execution is being run or finished.
+  bool busy() const noexcept { return job_.stage != phase::idle; }
+  std::string_view current_job() const noexcept { return busy() ? job_.id() : std::string_view{}; }
+  std::uint64_t current_version() const noexcept { return busy() ? job_.version : 0; }
+  // The handle of the running execution (inactive when idle).
+  context current() noexcept { return context(this, job_.serial); }
+  const job_agent_metrics& metrics() const noexcept { return metrics_; }
+
+  // ---- timers ----------------------------------------------------------------------------------------
+
+  void poll(time_point now) noexcept override {
+    now_ = now;
+    arm_all(now);
+    if (start_.active && now >= start_.deadline) {
+      ++metrics_.timeouts;
+      start_ = request{};
+      surface(errc::timed_out);
+      ask_next();
+    }
+    if (update_.active && now >= update_.deadline) {
+      // Applied or not? The re-read tells, and gives the version to send it again with.
+      ++metrics_.timeouts;
+      update_ = request{};
+      restore_inflight();
+      reread();
+    }
+    if (describe_.active && now >= describe_.deadline) {
+      ++metrics_.timeouts;
+      describe_ = request{};
+      reread();
+    }
+    if (retry_ != retry::none && now >= retry_at_) {
+      const retry what = retry_;
+      retry_ = retry::none;
+      if (what == retry::start_next) ask_next();
+      else if (what == retry::reread) reread();
+      else kick();
+    }
+    if (job_.stage == phase::running && job_.step_watch && job_.step_armed && now >= job_.step_deadline) step_expired();
+    arm_all(now);
+  }
+
+  time_point next_deadline() const noexcept override {
+    if ((start_.active && !start_.armed) || (update_.active && !update_.armed) || (describe_.active && !describe_.armed) ||
+        (job_.step_watch && !job_.step_armed))
+      return now_;  // something waits for a time base: poll at once
+    time_point t = never;
+    if (start_.active) t = std::min(t, start_.deadline);
+    if (update_.active) t = std::min(t, update_.deadline);
+    if (describe_.active) t = std::min(t, describe_.deadline);
+    if (retry_ != retry::none) t = std::min(t, retry_at_);
+    if (job_.stage == phase::running && job_.step_watch) t = std::min(t, job_.step_deadline);
+    return t;
+  }
+
+  // ---- service: events from the client --------------------------------------------------------------
+
+  void on_ready() noexcept override {
+    if (subs_count_ != 0) subscribed_ = true;  // the client restored every subscription before telling us
+    start_ = describe_ = update_ = request{};
+    retry_ = retry::none;
+    if (busy()) {
+      reread();  // what happened to it while we were away: cancelled? our last update applied?
+    } else {
+      ask_next();  // J-12: never rely on notify alone
+    }
+  }
+
+  void on_disconnected() noexcept override {
+    start_ = describe_ = request{};
+    if (update_.active) {
+      update_ = request{};
+      restore_inflight();
+    }
+    retry_ = retry::none;
+  }
+
+  void on_subscribed(subscription_id sub, std::error_code ec) noexcept override {
+    if (std::find(subs_, subs_ + subs_count_, sub) == subs_ + subs_count_) return;
+    if (ec) {
+      surface(ec);
+      return;
+    }
+    if (++subs_acked_ >= subs_count_ && !subscribed_) {
+      subscribed_ = true;
+      if (client_.is_ready()) on_ready();
+    }
+  }
+
+  void on_message(std::string_view topic, std::string_view payload) noexcept override {
+    auto t = parse_jobs_topic(topic);
+    if (!t || t->thing != thing_name()) return;  // the thing name is checked before acting (section 2.1)
+    auto doc = in_.parse(payload, config_.document_limits);
+    if (!doc || doc->kind() != json::type::object) {
+      ++metrics_.bad_documents;
+      return;
+    }
+    const value_type& d = *doc;
+    const bool accepted = t->response == jobs_response::accepted;
+    switch (t->operation) {
+      case jobs_operation::notify_next: on_notify_next(d); break;
+      case jobs_operation::start_next:
+        if (t->response != jobs_response::request) on_start_next(d, accepted);
+        break;
+      case jobs_operation::update:
+        if (t->response != jobs_response::request) on_update_answer(t->job_id, d, accepted);
+        break;
+      case jobs_operation::describe:
+        if (t->response != jobs_response::request) on_describe_answer(t->job_id, d, accepted);
+        break;
+      default: break;
+    }
+  }
+
+ private:
+  static constexpr std::size_t max_operation_name = 64;
+
+  enum class phase : std::uint8_t { idle, running, finishing };
+  enum class retry : std::uint8_t { none, start_next, reread, update };
+
+  struct request {
+    client_token token;
+    time_point deadline = never;
+    bool active = false;
+    bool armed = false;
+  };
+
+  struct entry {
+    char name[max_operation_name];
+    std::uint8_t name_size = 0;
+    operation op;
+    std::string_view name_view() const noexcept { return {name, name_size}; }
+  };
+
+  struct update {
+    bool used = false;
+    job_status status = job_status::in_progress;
+    std::int32_t step_minutes = 0;
+    std::uint8_t mismatches = 0;
+    text_buffer<DetailsBytes> details;  // empty: no statusDetails member
+  };
+
+  struct execution {
+    phase stage = phase::idle;
+    bool stopped = false;       // ended under the handler (cancelled, step watchdog)
+    char job_id[max_job_id];
+    std::uint8_t job_id_size = 0;
+    std::uint64_t number = 0;
+    std::uint64_t version = 0;  // the execution's versionNumber as last known; 0: unknown
+    std::uint32_t serial = 0;   // increases per execution handed to a handler: stale handles are refused
+    entry* op = nullptr;
+    bool resumed = false;
+    bool step_watch = false;
+    bool step_armed = false;
+    std::int32_t step_minutes = 0;
+    time_point step_deadline = never;
+    job_status final_status = job_status::succeeded;  // finishing: what was sent
+    text_buffer<DetailsBytes> saved;
+
+    std::string_view id() const noexcept { return {job_id, job_id_size}; }
+  };
+
+  // The persisted record, as loaded.
+  struct stored {
+    bool valid = false;
+    bool ended = false;  // phase "end": the terminal status below was decided
+    char job_id[max_job_id];
+    std::uint8_t job_id_size = 0;
+    std::uint64_t number = 0;
+    job_status status = job_status::failed;
+    text_buffer<DetailsBytes> details;
+    std::string_view id() const noexcept { return {job_id, job_id_size}; }
+  };
+
+  // ---- helpers ---------------------------------------------------------------------------------------
+
+  entry* find_operation(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < ops_count_; ++i)
+      if (ops_[i].name_view() == name) return &ops_[i];
+    return nullptr;
+  }
+
+  void arm(request& r, time_point now) const noexcept {
+    if (r.active && !r.armed) {
+      r.deadline = now + config_.request_timeout;
+      r.armed = true;
+    }
+  }
+  void arm_all(time_point now) noexcept {
+    arm(start_, now);
+    arm(update_, now);
+    arm(describe_, now);
+    if (job_.step_watch && !job_.step_armed) {
+      // The watchdog fires before AWS's timer would: a FAILED with a reason beats a silent TIMED_OUT.
+      const duration step = std::chrono::minutes(job_.step_minutes);
+      job_.step_deadline = now + (step > config_.step_timeout_margin ? step - config_.step_timeout_margin : step / 2);
+      job_.step_armed = true;
+    }
+  }
+
+  bool can_send() const noexcept { return subscribed_ && client_.is_ready(); }
+
+  void emit(job_event_kind kind, std::error_code ec = {}, std::string_view code = {}) noexcept {
+    if (!on_event_) return;
+    job_event e;
+    e.kind = kind;
+    e.job_id = job_.id();
+    e.execution_number = job_.number;
+    e.status = kind == job_event_kind::finished || kind == job_event_kind::redelivered || kind == job_event_kind::cancelled
+                   ? job_.final_status
+                   : job_status::in_progress;
+    e.error = ec;
+    e.code = code;
+    on_event_(e);
+  }
+  void surface(std::error_code ec, std::string_view code = {}) noexcept { emit(job_event_kind::error, ec, code); }
+
+  static std::error_code error_for(std::string_view code) noexcept {
+    if (code == "VersionMismatch") return errc::aws_version_conflict;
+    if (code == "InvalidStateTransition") return errc::job_state_transition_invalid;
+    if (code == "TerminalStateReached") return errc::job_terminal_state;
+    if (code == "ResourceNotFound") return errc::not_found;
+    if (code == "RequestThrottled") return errc::aws_throttled;
+    if (code == "InternalError") return errc::aws_service_error;
+    if (code == "InvalidRequest" || code == "InvalidJson" || code == "InvalidTopic") return errc::aws_bad_request;
+    return errc::aws_rejected;
+  }
+
+  static std::string_view string_of(const value_type& doc, std::string_view key, std::span<char> scratch) noexcept {
+    auto v = doc.find(key);
+    if (!v) return {};
+    return v->get_string(scratch).value_or(std::string_view{});
+  }
+  static std::uint64_t uint_of(const value_type& doc, std::string_view key) noexcept {
+    auto v = doc.find(key);
+    if (!v) return 0;
+    return v->get_uint64().value_or(0);
+  }
+
+  bool ours(const request& r, const value_type& doc) noexcept {
+    char buf[max_client_token + 8];
+    auto t = string_of(doc, "clientToken", buf);
+    if (r.active && r.token.matches(t)) return true;
+    ++metrics_.foreign_answers;
+    return false;
+  }
+
+  // Builds "{...}" with the clientToken (needs no escaping) and publishes it; false when offline.
+  bool publish(std::string_view topic, std::string_view head, request& r) noexcept {
+    r.token = tokens_.next();
+    std::size_t n = 0;
+    bool fits = true;
+    auto put = [&](std::string_view s) {
+      if (!fits || s.size() > sizeof out_ - n) {
+        fits = false;
+        return;
+      }
+      if (!s.empty()) std::memcpy(out_ + n, s.data(), s.size());
+      n += s.size();
+    };
+    put("{");
+    put(head);
+    if (!head.empty()) put(",");
+    put(R"("clientToken":")");
+    put(r.token.view());
+    put("\"}");
+    if (!fits) {
+      surface(errc::buffer_too_small);
+      return false;
+    }
+    if (client_.publish(topic, std::string_view(out_, n))) return false;
+    r.active = true;
+    r.armed = false;
+    return true;
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------
+
+  void ask_next() noexcept {
+    if (busy() || start_.active || !can_send()) return;
+    ask_again_ = false;
+    topic_buffer buf;
+    auto topic = make_jobs_topic(buf, thing_name(), jobs_operation::start_next);
+    if (!topic) return;
+    if (publish(*topic, {}, start_)) ++metrics_.start_next_sent;
+  }
+
+  // Reads the running execution again (DescribeJobExecution): its version and whether it still runs.
+  void reread() noexcept {
+    if (!busy() || describe_.active || !can_send()) return;
+    if (update_.active) {
+      reread_after_update_ = true;  // its answer would make the read stale
+      return;
+    }
+    topic_buffer buf;
+    auto topic = make_jobs_topic(buf, thing_name(), jobs_operation::describe, job_.id());
+    if (!topic) return;
+    char head[64];
+    json::writer w(head);
+    w.begin_object().member("executionNumber", job_.number).member("includeJobDocument", false).end_object();
+    auto text = w.finish();
+    if (!text) return;
+    if (publish(*topic, text->substr(1, text->size() - 2), describe_)) ++metrics_.rereads;
+  }
+
+  // Sends the pending update when nothing else about this execution is in flight.
+  void kick() noexcept {
+    if (!busy() || !pending_.used || update_.active || describe_.active || retry_ == retry::update || !can_send()) return;
+    topic_buffer buf;
+    auto topic = make_jobs_topic(buf, thing_name(), jobs_operation::update, job_.id());
+    if (!topic) return;
+    char* const head = head_;
+    std::size_t n = 0;
+    bool fits = true;
+    auto put = [&](std::string_view s) {
+      if (!fits || s.size() > sizeof head_ - n) {
+        fits = false;
+        return;
+      }
+      if (!s.empty()) std::memcpy(head + n, s.data(), s.size());
+      n += s.size();
+    };
+    auto put_number = [&](std::int64_t v) {
+      char digits[24];
+      const auto r = std::to_chars(digits, digits + sizeof digits, v);
+      put(std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+    };
+    put(R"("status":")");
+    put(to_string(pending_.status));
+    put("\"");
+    if (!pending_.details.empty()) {
+      put(R"(,"statusDetails":)");
+      put(pending_.details.view());
+    }
+    if (job_.version != 0) {
+      put(R"(,"expectedVersion":)");
+      put_number(static_cast<std::int64_t>(job_.version));
+    }
+    put(R"(,"executionNumber":)");
+    put_number(static_cast<std::int64_t>(job_.number));
+    // The new versionNumber comes back with the answer: the next expectedVersion is exact, not guessed.
+    put(R"(,"includeJobExecutionState":true)");
+    if (pending_.step_minutes != 0) {
+      put(R"(,"stepTimeoutInMinutes":)");
+      put_number(pending_.step_minutes);
+    }
+    if (!fits) {
+      surface(errc::buffer_too_small);
+      pending_.used = false;
+      return;
+    }
+    if (!publish(*topic, std::string_view(head, n), update_)) return;
+    ++metrics_.updates_sent;
+    inflight_ = pending_;
+    pending_.used = false;
+  }
+
+  // The update in flight was lost or must go again: it goes back unless something newer waits.
+  void restore_inflight() noexcept {
+    if (inflight_.used && !pending_.used) pending_ = inflight_;
+    inflight_.used = false;
+  }
+
+  void retry_later(retry what) noexcept {
+    retry_ = what;
+    retry_at_ = now_ + config_.retry_delay;
+    client_.reschedule();
+  }
+
+  // ---- the job's life ------------------------------------------------------------------------------
+
+  // From a context: validated, then queued behind the update in flight.
+  std::error_code report(job_status s, std::string_view details, std::int32_t step_minutes) noexcept {
+    if (job_.stage != phase::running) return errc::busy;
+    if (!device_may_set(job_status::in_progress, s)) return errc::job_state_transition_invalid;
+    if (step_minutes != 0 && step_minutes != -1 && (step_minutes < 1 || step_minutes > 10080))
+      return errc::invalid_argument;
+    if (!details.empty()) {
+      if (details.size() > DetailsBytes) return errc::buffer_too_small;
+      auto v = check_.parse(details, json::limits{DetailsBytes, 2});
+      if (!v) return errc::job_status_details_invalid;
+      if (auto ec = check_status_details(*v, std::span<char>(scratch_))) return ec;
+    }
+    if (s == job_status::in_progress) {
+      if (pending_.used) ++metrics_.progress_coalesced;
+      const std::int32_t step = step_minutes != 0 ? step_minutes : (pending_.used ? pending_.step_minutes : 0);
+      pending_.used = true;
+      pending_.status = s;
+      pending_.step_minutes = step;
+      pending_.mismatches = 0;
+      (void)pending_.details.assign(details);
+      if (step_minutes > 0) {
+        job_.step_watch = true;
+        job_.step_armed = false;
+        job_.step_minutes = step_minutes;
+      } else if (step_minutes == -1) {
+        job_.step_watch = false;
+      }
+    } else {
+      // The decision is persisted before it is sent: a restart or a lost answer sends it again, and
+      // never runs the handler a second time.
+      job_.final_status = s;
+      job_.stage = phase::finishing;
+      job_.step_watch = false;
+      (void)final_.assign(details);
+      persist(true, s, details);
+      if (pending_.used) ++metrics_.progress_coalesced;
+      pending_.used = true;
+      pending_.status = s;
+      pending_.step_minutes = 0;
+      pending_.mismatches = 0;
+      (void)pending_.details.assign(details);
+    }
+    kick();
+    client_.reschedule();
+    return {};
+  }
+
+  // A new execution handed over by start-next.
+  void take(const value_type& exec) noexcept {
+    char idbuf[max_job_id + 8];
+    const std::string_view id = string_of(exec, "jobId", idbuf);
+    if (check_job_id(id)) {
+      ++metrics_.bad_documents;
+      return;
+    }
+    const std::uint64_t number = uint_of(exec, "executionNumber");
+    char stbuf[24];
+    const auto status = parse_job_status(string_of(exec, "status", stbuf)).value_or(job_status::in_progress);
+    if (is_terminal(status)) return;  // nothing to run
+
+    job_ = execution{};
+    std::memcpy(job_.job_id, id.data(), id.size());
+    job_.job_id_size = static_cast<std::uint8_t>(id.size());
+    job_.number = number;
+    job_.version = uint_of(exec, "versionNumber");
+    job_.serial = ++serial_;
+    pending_.used = inflight_.used = false;
+    if (auto saved = exec.find("statusDetails"); saved && saved->kind() == json::type::object) {
+      json::writer w(job_.saved.space());
+      w.copy(*saved);
+      auto text = w.finish();
+      job_.saved.size = text && *text != "{}" ? text->size() : 0;
+    }
+
+    const bool known = record_.valid && record_.id() == id && record_.number == number;
+    if (known && record_.ended) {
+      // Decided before (a lost answer, a restart while sending): say it again, run nothing.
+      ++metrics_.redeliveries;
+      job_.stage = phase::finishing;
+      job_.final_status = record_.status;
+      (void)final_.assign(record_.details.view());
+      emit(job_event_kind::redelivered);
+      queue_final();
+      return;
+    }
+
+    auto document = exec.find("jobDocument");
+    char opbuf[max_operation_name + 8];
+    std::string_view op_name;
+    bool has_op = false;
+    if (document && document->kind() == json::type::object) {
+      if (auto o = document->find("operation"); o && o->kind() == json::type::string) {
+        auto s = o->get_string(opbuf);
+        if (s) {
+          op_name = *s;
+          has_op = true;
+        }
+      }
+    }
+    entry* e = has_op ? find_operation(op_name) : nullptr;
+    job_.stage = phase::running;
+    if (e == nullptr) {
+      // J-04: REJECTED with the reason, the operation named so that the fleet's report says which.
+      ++metrics_.jobs_unsupported;
+      status_details<DetailsBytes> d;
+      d.set("reason", !has_op ? "missing_operation" : "unsupported_operation");
+      if (has_op && !op_name.empty()) d.set("operation", op_name.substr(0, max_operation_name));
+      job_.final_status = job_status::rejected;
+      emit(job_event_kind::unsupported);
+      (void)report(job_status::rejected, d.view(), 0);
+      return;
+    }
+    job_.op = e;
+    if (known) {
+      // Restarted mid-job (J-05): the operation decides.
+      if (e->op.on_resume == resume_policy::fail) {
+        status_details<64> d;
+        d.set("reason", "interrupted");
+        (void)report(job_status::failed, d.view(), 0);
+        return;
+      }
+      job_.resumed = true;
+      ++metrics_.jobs_resumed;
+    } else {
+      // Written before the handler starts: a restart from here on is a resume, never a fresh run.
+      if (!persist(false, job_status::in_progress, {})) {
+        status_details<64> d;
+        d.set("reason", "state_not_persisted");
+        (void)report(job_status::failed, d.view(), 0);
+        return;
+      }
+      ++metrics_.jobs_started;
+    }
+    emit(job_.resumed ? job_event_kind::resumed : job_event_kind::started);
+    context ctx(this, job_.serial);
+    e->op.run(*document, ctx);
+  }
+
+  // The terminal status of the record goes out (redelivery).
+  void queue_final() noexcept {
+    pending_.used = true;
+    pending_.status = job_.final_status;
+    pending_.step_minutes = 0;
+    pending_.mismatches = 0;
+    (void)pending_.details.assign(final_.view());
+    kick();
+  }
+
+  void finished() noexcept {
+    ++metrics_.jobs_finished;
+    emit(job_event_kind::finished);
+    end_job();
+  }
+
+  // The service ended the execution under us (J-06): the handler stops, nothing is reported.
+  void cancelled() noexcept {
+    const bool was_running = job_.stage == phase::running;
+    ++metrics_.jobs_cancelled;
+    job_.final_status = job_status::canceled;
+    entry* e = job_.op;
+    const std::uint32_t serial = job_.serial;
+    job_.stage = phase::idle;  // handles are dead before the handler hears of it
+    job_.stopped = true;
+    (void)store_.erase(key());  // it will not come back: a retry is a new execution number
+    record_.valid = false;
+    emit(job_event_kind::cancelled);
+    if (was_running && e != nullptr && e->op.on_cancel) {
+      context ctx(this, serial);
+      e->op.on_cancel(ctx);
+    }
+    end_job();
+  }
+
+  void end_job() noexcept {
+    job_.stage = phase::idle;
+    job_.step_watch = false;
+    pending_.used = inflight_.used = false;
+    update_ = describe_ = request{};
+    if (retry_ != retry::start_next) retry_ = retry::none;
+    ask_next();
+  }
+
+  void step_expired() noexcept {
+    // The handler did not renew its step: FAILED with the reason, then the handler is told to stop.
+    entry* e = job_.op;
+    const std::uint32_t serial = job_.serial;
+    status_details<64> d;
+    d.set("reason", "step_timeout");
+    (void)report(job_status::failed, d.view(), 0);
+    job_.stopped = true;
+    emit(job_event_kind::cancelled, errc::timed_out);
+    if (e != nullptr && e->op.on_cancel) {
+      context ctx(this, serial);  // not live any more (finishing): cancelled() is true
+      e->op.on_cancel(ctx);
+    }
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------------
+
+  std::string_view key() const noexcept { return {key_, key_size_}; }
+
+  // {"job":"<id>","n":<number>,"phase":"run"|"end"[,"status":"...","details":{...}]}
+  bool persist(bool ended, job_status s, std::string_view details) noexcept {
+    std::size_t n = 0;
+    bool fits = true;
+    auto put = [&](std::string_view t) {
+      if (!fits || t.size() > sizeof record_buf_ - n) {
+        fits = false;
+        return;
+      }
+      if (!t.empty()) std::memcpy(record_buf_ + n, t.data(), t.size());
+      n += t.size();
+    };
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, job_.number);
+    put(R"({"job":")");
+    put(job_.id());
+    put(R"(","n":)");
+    put(std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+    put(ended ? R"(,"phase":"end","status":")" : R"(,"phase":"run")");
+    if (ended) {
+      put(to_string(s));
+      put("\"");
+      if (!details.empty()) {
+        put(R"(,"details":)");
+        put(details);
+      }
+    }
+    put("}");
+    if (fits) {
+      if (auto w = store_.put(key(), as_bytes(std::string_view(record_buf_, n)))) {
+        record_.valid = true;
+        record_.ended = ended;
+        std::memcpy(record_.job_id, job_.job_id, job_.job_id_size);
+        record_.job_id_size = job_.job_id_size;
+        record_.number = job_.number;
+        record_.status = s;
+        (void)record_.details.assign(details);
+        return true;
+      }
+    }
+    ++metrics_.persist_errors;
+    surface(fits ? errc::storage_full : errc::buffer_too_small);
+    return false;
+  }
+
+  void load_record() noexcept {
+    auto got = store_.get(key(), mutable_bytes(reinterpret_cast<byte*>(record_buf_), sizeof record_buf_));
+    if (!got) return;  // none, or damaged (storage_corrupt): nothing is known, no job is resumed
+    auto doc = check_.parse(std::string_view(record_buf_, *got), json::limits{sizeof record_buf_, 3});
+    if (!doc || doc->kind() != json::type::object) return;
+    char buf[max_job_id + 8];
+    const std::string_view id = string_of(*doc, "job", buf);
+    if (check_job_id(id)) return;
+    std::memcpy(record_.job_id, id.data(), id.size());
+    record_.job_id_size = static_cast<std::uint8_t>(id.size());
+    record_.number = uint_of(*doc, "n");
+    char pb[16];
+    record_.ended = string_of(*doc, "phase", pb) == "end";
+    if (record_.ended) {
+      auto s = parse_job_status(string_of(*doc, "status", pb));
+      if (!s || !is_terminal(*s)) return;
+      record_.status = *s;
+      if (auto d = doc->find("details"); d && d->kind() == json::type::object) {
+        json::writer w(record_.details.space());
+        w.copy(*d);
+        auto text = w.finish();
+        record_.details.size = text ? text->size() : 0;
+      }
+    }
+    record_.valid = true;
+  }
+
+  // ---- answers -------------------------------------------------------------------------------------
+
+  void on_notify_next(const value_type& doc) noexcept {
+    auto exec = doc.find("execution");
+    if (!busy()) {
+      if (!exec) return;  // the queue is empty
+      if (start_.active) ask_again_ = true;  // the answer on its way may predate this job
+      else ask_next();
+      return;
+    }
+    if (job_.stage == phase::finishing) return;  // our terminal status made the head move: expected
+    char buf[max_job_id + 8];
+    if (exec && string_of(*exec, "jobId", buf) == job_.id() && uint_of(*exec, "executionNumber") == job_.number) {
+      ++metrics_.duplicates_ignored;
+      return;
+    }
+    // Another head while ours runs: ours probably ended under us. A hint only: read it again.
+    reread();
+  }
+
+  void on_start_next(const value_type& doc, bool accepted) noexcept {
+    if (!ours(start_, doc)) return;
+    start_ = request{};
+    if (!accepted) {
+      ++metrics_.rejected;
+      char cb[48];
+      const std::string_view code = string_of(doc, "code", cb);
+      const std::error_code ec = error_for(code);
+      surface(ec, code);
+      if (ec == errc::aws_throttled || ec == errc::aws_service_error) retry_later(retry::start_next);
+      return;
+    }
+    auto exec = doc.find("execution");
+    if (!exec || exec->kind() != json::type::object) {
+      if (ask_again_) ask_next();  // nothing now, but a notify-next said something arrived
+      return;
+    }
+    if (busy()) {
+      ++metrics_.duplicates_ignored;
+      return;
+    }
+    take(*exec);
+  }
+
+  void on_update_answer(std::string_view id, const value_type& doc, bool accepted) noexcept {
+    if (!busy() || id != job_.id() || !ours(update_, doc)) return;
+    update_ = request{};
+    if (accepted) {
+      ++metrics_.updates_accepted;
+      const std::uint64_t v = [&]() -> std::uint64_t {
+        if (auto st = doc.find("executionState")) return uint_of(*st, "versionNumber");
+        return 0;
+      }();
+      job_.version = v != 0 ? v : (job_.version != 0 ? job_.version + 1 : 0);
+      const bool terminal = inflight_.used && is_terminal(inflight_.status);
+      inflight_.used = false;
+      if (terminal) {
+        finished();
+        return;
+      }
+      after_update();
+      return;
+    }
+    ++metrics_.rejected;
+    char cb[48];
+    const std::string_view code = string_of(doc, "code", cb);
+    const std::error_code ec = error_for(code);
+    if (ec == errc::aws_version_conflict) {
+      ++metrics_.version_mismatches;
+      const std::uint8_t tries = inflight_.mismatches;
+      if (tries < config_.version_retries) {
+        restore_inflight();
+        if (pending_.used) pending_.mismatches = static_cast<std::uint8_t>(tries + 1);
+        reread();
+        return;
+      }
+      surface(ec, code);
+      drop_inflight();
+      return;
+    }
+    if (ec == errc::job_state_transition_invalid || ec == errc::job_terminal_state || ec == errc::not_found) {
+      // The execution is not where we thought. Its state, when the answer carries it, says which way.
+      if (auto st = doc.find("executionState")) {
+        char sb[24];
+        if (auto s = parse_job_status(string_of(*st, "status", sb))) {
+          if (concluded(*s)) return;
+          if (!is_terminal(*s)) {
+            surface(ec, code);
+            drop_inflight();
+            return;
+          }
+        }
+      }
+      if (job_.stage == phase::finishing) finished();
+      else cancelled();
+      return;
+    }
+    surface(ec, code);
+    if (ec == errc::aws_throttled || ec == errc::aws_service_error) {
+      restore_inflight();
+      retry_later(retry::update);
+      return;
+    }
+    drop_inflight();
+  }
+
+  // A terminal status learned from the service: ours (finished) or not (cancelled). False for a
+  // non-terminal one.
+  bool concluded(job_status s) noexcept {
+    if (!is_terminal(s)) return false;
+    if (job_.stage == phase::finishing && s == job_.final_status) finished();
+    else cancelled();
+    return true;
+  }
+
+  // A refused update is not sent again unchanged; a refused terminal status still ends the job here
+  // (the service will time it out), so that the device does not stop taking jobs.
+  void drop_inflight() noexcept {
+    const bool terminal = inflight_.used && is_terminal(inflight_.status);
+    inflight_.used = false;
+    if (terminal) {
+      end_job();
+      return;
+    }
+    after_update();
+  }
+
+  void after_update() noexcept {
+    if (reread_after_update_) {
+      reread_after_update_ = false;
+      reread();
+      return;
+    }
+    kick();
+  }
+
+  void on_describe_answer(std::string_view id, const value_type& doc, bool accepted) noexcept {
+    if (!busy() || id != job_.id() || !ours(describe_, doc)) return;
+    describe_ = request{};
+    if (accepted) {
+      auto exec = doc.find("execution");
+      if (!exec || exec->kind() != json::type::object) {
+        if (job_.stage == phase::finishing) finished();
+        else cancelled();
+        return;
+      }
+      char sb[24];
+      const auto s = parse_job_status(string_of(*exec, "status", sb));
+      if (s && concluded(*s)) return;
+      if (const std::uint64_t v = uint_of(*exec, "versionNumber"); v != 0) job_.version = v;
+      kick();
+      return;
+    }
+    ++metrics_.rejected;
+    char cb[48];
+    const std::string_view code = string_of(doc, "code", cb);
+    const std::error_code ec = error_for(code);
+    if (ec == errc::job_terminal_state || ec == errc::not_found) {
+      if (job_.stage == phase::finishing) finished();
+      else cancelled();
+      return;
+    }
+    surface(ec, code);
+    retry_later(retry::reread);
+  }
+
+  service_client& client_;
+  Persistence& store_;
+  job_agent_config config_;
+  client_token_generator tokens_;
+  event_handler on_event_;
+  std::error_code error_{};
+  bool attached_ = false;
+  char thing_[max_thing_name];
+  std::size_t thing_size_ = 0;
+  char key_[max_state_key];
+  std::size_t key_size_ = 0;
+  subscription_id subs_[7];
+  std::uint8_t subs_count_ = 0;
+  std::uint8_t subs_acked_ = 0;
+  bool subscribed_ = false;
+  entry ops_[MaxOperations];
+  std::size_t ops_count_ = 0;
+
+  execution job_;
+  std::uint32_t serial_ = 0;
+  stored record_;
+  update pending_;
+  update inflight_;
+  text_buffer<DetailsBytes> final_;
+  request start_, update_, describe_;
+  bool ask_again_ = false;
+  bool reread_after_update_ = false;
+  retry retry_ = retry::none;
+  time_point retry_at_ = never;
+  time_point now_{};
+  job_agent_metrics metrics_;
+
+  Reader in_;     // the received document (the job document handed to a handler lives in it)
+  Reader check_;  // statusDetails from a handler, and the persisted record
+  char scratch_[DetailsBytes];
+  char record_buf_[record_bytes];
+  char head_[DetailsBytes + 192];  // an update request's members
+  char out_[DetailsBytes + 320];   // the request as published
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/jobs.hpp -----
+// ----- begin thingwell/aws/session_client.hpp -----
+// thingwell — aws::service_client over an mqtt::session: the adapter for the poll driver and MCUs.
+//
+// It is the session's observer: give it to the session (or poll_client) as the observer, then bind it
+// to the session. Every event is forwarded unchanged to `next` (the application's observer), so that
+// adding AWS services does not take lifecycle events away from the application.
+//
+//   aws::session_client link{&my_observer};
+//   net::poll_client<net::posix_tcp> client{std::move(tcp), config, link};
+//   link.bind(client.session());
+//   aws::shadow_service<json::compact_reader<256>> shadow{link, {.thing_name = "lamp-1"}};
+//
+// Nothing allocates: services live in a fixed table, subscription handlers capture one pointer.
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace thingwell::aws {
+
+class session_client final : public service_client, public mqtt::session_observer {
+ public:
+  static constexpr std::size_t max_services = 4;
+
+  explicit session_client(mqtt::session_observer* next = nullptr) noexcept : next_(next) {}
+  session_client(const session_client&) = delete;
+  session_client& operator=(const session_client&) = delete;
+
+  // The session this adapter observes (it must have been constructed with *this as its observer).
+  void bind(mqtt::session& s) noexcept { session_ = &s; }
+
+  // ---- service_client ----------------------------------------------------------------------------
+
+  std::error_code attach(service& s) noexcept override {
+    for (service* p : services_)
+      if (p == &s) return {};
+    if (!services_.push_back(&s)) return errc::capacity_exceeded;
+    return {};
+  }
+  void detach(service& s) noexcept override {
+    for (auto it = services_.begin(); it != services_.end(); ++it) {
+      if (*it == &s) {
+        services_.erase(it);
+        return;
+      }
+    }
+  }
+
+  result<subscription_id> subscribe(std::string_view filter, service& to) noexcept override {
+    if (session_ == nullptr) return errc::not_connected;
+    mqtt::subscribe_options o;
+    o.max_qos = mqtt::qos::at_least_once;
+    auto t = session_->subscribe(
+        filter, [svc = &to](const mqtt::publish& p) { svc->on_message(p.topic, as_string(p.payload)); }, o);
+    if (!t) return t.error();
+    return subscription_id{*t};
+  }
+
+  std::error_code publish(std::string_view topic, std::string_view payload) noexcept override {
+    if (session_ == nullptr || !session_->is_ready()) return errc::not_connected;
+    auto t = session_->publish(topic, as_bytes(payload));
+    return t ? std::error_code{} : t.error();
+  }
+
+  bool is_ready() const noexcept override { return session_ != nullptr && session_->is_ready(); }
+
+  // Runs the timers of every attached service, and tells when to call again at the latest: for a loop
+  // that drives the session with poll_client::poll().
+  void poll(time_point now) noexcept {
+    for (service* s : services_) s->poll(now);
+  }
+  time_point next_deadline() const noexcept {
+    time_point t = never;
+    for (const service* s : services_) t = std::min(t, s->next_deadline());
+    return t;
+  }
+
+  // ---- mqtt::session_observer ----------------------------------------------------------------------
+
+  void on_connecting(std::uint32_t attempt) override {
+    if (next_) next_->on_connecting(attempt);
+  }
+  void on_connected(const mqtt::connected_event& e) override {
+    if (next_) next_->on_connected(e);
+  }
+  void on_ready() override {
+    if (next_) next_->on_ready();
+    for (service* s : services_) s->on_ready();
+  }
+  void on_connect_failed(const mqtt::connect_failed_event& e) override {
+    if (next_) next_->on_connect_failed(e);
+  }
+  void on_disconnected(const mqtt::disconnected_event& e) override {
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_disconnected(e);
+  }
+  void on_backoff(const mqtt::backoff_event& e) override {
+    if (next_) next_->on_backoff(e);
+  }
+  void on_stopped() override {
+    for (service* s : services_) s->on_disconnected();
+    if (next_) next_->on_stopped();
+  }
+  void on_message(const mqtt::publish& p) override {
+    if (next_) next_->on_message(p);
+  }
+  void on_publish_done(mqtt::token t, std::error_code ec) override {
+    if (next_) next_->on_publish_done(t, ec);
+  }
+  void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    const std::error_code ec = mqtt::is_failure(rc) ? mqtt::make_error_code(rc) : std::error_code{};
+    for (service* s : services_) s->on_subscribed(t, ec);
+    if (next_) next_->on_subscribe_done(t, rc);
+  }
+  void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+    if (next_) next_->on_unsubscribe_done(t, rc);
+  }
+  std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+    return next_ ? next_->on_auth_challenge(a) : std::nullopt;
+  }
+
+ private:
+  mqtt::session_observer* next_;
+  mqtt::session* session_ = nullptr;
+  static_vector<service*, max_services> services_;
+};
+
+}  // namespace thingwell::aws
+// ----- end thingwell/aws/session_client.hpp -----
+// ----- begin thingwell/aws/shadow.hpp -----
+// thingwell — the Device Shadow client: the classic shadow and named shadows of one thing, kept in sync
+// with AWS IoT over MQTT (shared/aws-iot-protocol.md section 1, requirements SH-01..SH-07, SH-11).
+//
+//   aws::shadow_service<json::compact_reader<256>> shadows{link, {.thing_name = "lamp-1"}};
+//   auto lamp = shadows.add("", {.on_delta = [&](const auto& delta, std::uint64_t v) { apply(delta); }});
+//   shadows.report(*lamp, R"({"power":"on"})");
+//   ... shadows.poll(now) from the loop (the Asio adapter does it for you)
+//
+// What it does, per shadow:
+//   - Subscribes to get/accepted|rejected, update/accepted|rejected, update/delta (and update/documents
+//     when there is a documents handler) before anything is published; the client restores them on every
+//     reconnection, and on every ready event the service publishes `get`.
+//   - The get answer is reconciled: desired keys that differ from the device's state go to the delta
+//     handler, the device's state (current_state callback, plus what was reported while offline) is
+//     compared with the cloud's reported section and only what differs is reported, in one update.
+//   - Deltas: stale ones (version <= known) are dropped, a gap (version > known + 1) triggers a full get,
+//     and the handler receives only the keys that differ from what the device has reported.
+//   - report(fragment) merges into a pending fragment (newest wins per key, null kept so that the cloud
+//     deletes the key). Changes within coalesce_window become one update; nothing is sent when the
+//     cloud already has those values; while offline the fragment waits for the next connection.
+//   - One get and one update in flight per shadow, each with its own clientToken; answers are matched by
+//     token (others' answers are ignored) and time out after request_timeout.
+//   - Rejections: 409 re-gets, merges and retries (bounded); 429 and 5xx are reported and the fragment
+//     is kept for the next report or connection; 400, 401, 403, 404, 413 and 415 are reported and the
+//     fragment dropped, never retried unchanged.
+//
+// Memory: all inline, no heap. Per shadow three buffers of DocBytes (the cloud's reported state as last
+// known, the pending fragment, the fragment in flight); per service three more for intermediate results,
+// and four Readers (received document, delivered delta, two for merging). A document larger than its
+// buffer is an error (errc::buffer_too_small), never truncated.
+//
+// Handlers run on the thread that drives the client and may call report() and get(). The JSON values
+// they receive are valid during the call only.
+
+#include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
 #include <string_view>
-
-namespace thingwell::aws {
-
-enum class shadow_operation : std::uint8_t { get, update, remove };  // remove: the "delete" topic
-
-// What follows the operation: nothing for a request, or one of the service's answers.
-enum class shadow_response : std::uint8_t { request, accepted, rejected, delta, documents };
-
-inline constexpr std::string_view to_string(shadow_operation op) noexcept {
-  switch (op) {
-    case shadow_operation::get: return "get";
-    case shadow_operation::update: return "update";
-    case shadow_operation::remove: return "delete";
-  }
-  return "?";
-}
-
-inline constexpr std::string_view to_string(shadow_response r) noexcept {
-  switch (r) {
-    case shadow_response::request: return "";
-    case shadow_response::accepted: return "accepted";
-    case shadow_response::rejected: return "rejected";
-    case shadow_response::delta: return "delta";
-    case shadow_response::documents: return "documents";
-  }
-  return "?";
-}
-
-// Room for the longest shadow topic.
-using topic_buffer = std::array<char, max_topic>;
-
-// A received shadow topic, taken apart. The views point into the topic.
-struct shadow_topic {
-  std::string_view thing;
-  std::string_view shadow;  // empty for the classic shadow
-  shadow_operation operation = shadow_operation::get;
-  shadow_response response = shadow_response::request;
-};
-
-namespace detail {
-
-inline constexpr std::string_view things_prefix = "$aws/things/";
-inline constexpr std::string_view shadow_level = "/shadow";
-inline constexpr std::string_view name_level = "/name/";
-
-// delta and documents exist for update only.
-inline bool valid_pair(shadow_operation op, shadow_response r) noexcept {
-  return (r != shadow_response::delta && r != shadow_response::documents) || op == shadow_operation::update;
-}
-
-}  // namespace detail
-
-// Writes the topic into `out`. Errors: errc::thing_name_invalid, errc::shadow_name_invalid,
-// errc::invalid_argument (delta or documents of get/delete), errc::buffer_too_small.
-inline result<std::string_view> make_shadow_topic(std::span<char> out, std::string_view thing, std::string_view shadow,
-                                                  shadow_operation op,
-                                                  shadow_response response = shadow_response::request) noexcept {
-  if (auto ec = check_thing_name(thing)) return ec;
-  if (!shadow.empty()) {
-    if (auto ec = check_shadow_name(shadow)) return ec;
-  }
-  if (!detail::valid_pair(op, response)) return errc::invalid_argument;
-  std::size_t n = 0;
-  bool fits = true;
-  auto put = [&](std::string_view s) {
-    if (!fits || s.size() > out.size() - n) {
-      fits = false;
-      return;
-    }
-    if (!s.empty()) std::memcpy(out.data() + n, s.data(), s.size());
-    n += s.size();
-  };
-  put(detail::things_prefix);
-  put(thing);
-  put(detail::shadow_level);
-  if (!shadow.empty()) {
-    put(detail::name_level);
-    put(shadow);
-  }
-  put("/");
-  put(to_string(op));
-  if (response != shadow_response::request) {
-    put("/");
-    put(to_string(response));
-  }
-  if (!fits) return errc::buffer_too_small;
-  return std::string_view(out.data(), n);
-}
-
-// The parts of a shadow topic; errc::bad_topic_name for anything else (another service's topic, a
-// malformed name, an unknown operation or response).
-inline result<shadow_topic> parse_shadow_topic(std::string_view topic) noexcept {
-  if (!topic.starts_with(detail::things_prefix)) return errc::bad_topic_name;
-  topic.remove_prefix(detail::things_prefix.size());
-  shadow_topic t;
-  const std::size_t slash = topic.find('/');
-  if (slash == std::string_view::npos) return errc::bad_topic_name;
-  t.thing = topic.substr(0, slash);
-  if (check_thing_name(t.thing)) return errc::bad_topic_name;
-  topic.remove_prefix(slash);
-  if (!topic.starts_with(detail::shadow_level)) return errc::bad_topic_name;
-  topic.remove_prefix(detail::shadow_level.size());
-  if (topic.starts_with(detail::name_level)) {
-    topic.remove_prefix(detail::name_level.size());
-    const std::size_t end = topic.find('/');
-    if (end == std::string_view::npos) return errc::bad_topic_name;
-    t.shadow = topic.substr(0, end);
-    if (check_shadow_name(t.shadow)) return errc::bad_topic_name;
-    topic.remove_prefix(end);
-  }
-  if (!topic.starts_with("/")) return errc::bad_topic_name;
-  topic.remove_prefix(1);
-  const std::size_t end = topic.find('/');
-  const std::string_view op = topic.substr(0, end);
-  if (op == "get") t.operation = shadow_operation::get;
-  else if (op == "update") t.operation = shadow_operation::update;
-  else if (op == "delete") t.operation = shadow_operation::remove;
-  else return errc::bad_topic_name;
-  if (end != std::string_view::npos) {
-    const std::string_view r = topic.substr(end + 1);
-    if (r == "accepted") t.response = shadow_response::accepted;
-    else if (r == "rejected") t.response = shadow_response::rejected;
-    else if (r == "delta") t.response = shadow_response::delta;
-    else if (r == "documents") t.response = shadow_response::documents;
-    else return errc::bad_topic_name;
-  }
-  if (!detail::valid_pair(t.operation, t.response)) return errc::bad_topic_name;
-  return t;
-}
-
-}  // namespace thingwell::aws
-// ----- end thingwell/aws/topics.hpp -----
+#include <system_error>
 
 namespace thingwell::aws {
 
@@ -9741,120 +11368,6 @@ class faulty_flash {
 #include <span>
 #include <string_view>
 
-// ----- begin thingwell/store/persistence.hpp -----
-// thingwell — the persistence policy: what a store must do for the offline queue and the session state.
-//
-// A store holds two things:
-//
-//  * Keyed records: small values (session state, a shadow version, a job checkpoint) under a short key.
-//    put() replaces the whole value atomically: after a crash get() returns the old value or the new one,
-//    never a mix. get() copies the value into the caller's buffer and returns its size; a missing key is
-//    errc::not_found, a value too large for the buffer errc::buffer_too_small, and a value that fails its
-//    checksum errc::storage_corrupt (never the damaged bytes, never an older version). erase() of a key that
-//    does not exist succeeds. put() and erase() are durable when they return.
-//
-//  * A record queue: append() adds a record at the tail and returns its sequence number, which grows by one
-//    per record and keeps growing across restarts (a receiver removes duplicates with it). peek() copies
-//    the oldest record into the caller's buffer; pop() removes it. records() and bytes() count what is
-//    queued (bytes are payload bytes, framing excluded). An empty queue answers peek()/pop() with
-//    errc::not_found.
-//
-// Durability is group commit: append() and pop() may be buffered; commit() makes every append and pop made
-// so far durable, and commit(now) does the same when the store's commit interval has passed since the last
-// commit (call it from the application loop). A store may also commit on its own (every N records, every
-// N bytes: see commit_policy). After a crash the queue holds every record appended before the last
-// successful commit and not popped before it; records appended later may or may not be there, in order
-// and without gaps; records popped after the last commit may come back (at-least-once delivery).
-//
-// Capacity is bounded: a record, value or key that does not fit is refused with errc::storage_full and
-// changes nothing already stored; an empty or over-long key is errc::invalid_argument.
-//
-// Corruption is reported, never returned as data. A damaged queue record is skipped and counted (see each
-// store's stats(): it cannot be delivered, and stopping the queue behind it would lose everything after
-// it); a damaged keyed record makes get() fail with errc::storage_corrupt.
-
-#include <concepts>
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-#include <utility>
-
-namespace thingwell::store {
-
-// What peek() found at the head of the queue.
-struct record_info {
-  std::uint64_t sequence = 0;
-  std::size_t size = 0;  // bytes copied into the caller's buffer
-};
-
-// When a store commits on its own. Zero switches a trigger off; with every trigger off the store commits
-// only when told to. The default is the safest and slowest: every record.
-struct commit_policy {
-  std::uint32_t every_records = 1;  // appends + pops since the last commit
-  std::size_t every_bytes = 0;      // payload bytes appended since the last commit
-  duration interval{0};             // commit(now) commits once this much time has passed (0: every call)
-};
-
-// What opening or mounting a persistent store found. Everything here was skipped, never delivered.
-struct recovery_stats {
-  std::uint64_t torn_tail_bytes = 0;   // an interrupted last write, cut off
-  std::uint64_t damaged_records = 0;   // queue records whose value failed its checksum (skipped when reached)
-  std::uint64_t skipped_bytes = 0;     // bytes with no valid header, passed over to find the next record
-  std::uint64_t lost_records = 0;      // sequence numbers missing between valid queue records
-  std::uint64_t damaged_keys = 0;      // keyed records whose value failed its checksum (get: storage_corrupt)
-  std::uint64_t leftover_files = 0;    // half-written temporary files removed (file log)
-};
-
-template <class S>
-concept persistence = requires(S& s, const S& cs, std::string_view key, bytes_view value, mutable_bytes out,
-                               time_point now) {
-  { s.put(key, value) } -> std::same_as<result<void>>;
-  { s.get(key, out) } -> std::same_as<result<std::size_t>>;
-  { s.erase(key) } -> std::same_as<result<void>>;
-  { s.append(value) } -> std::same_as<result<std::uint64_t>>;
-  { s.peek(out) } -> std::same_as<result<record_info>>;
-  { s.pop() } -> std::same_as<result<void>>;
-  { cs.records() } -> std::same_as<std::size_t>;
-  { cs.bytes() } -> std::same_as<std::size_t>;
-  { s.commit() } -> std::same_as<result<void>>;
-  { s.commit(now) } -> std::same_as<result<void>>;
-};
-
-namespace detail {
-
-// Counts what has not been committed yet and answers "is a commit due?" for a commit_policy.
-class commit_tracker {
- public:
-  constexpr explicit commit_tracker(commit_policy policy = {}) noexcept : policy_(policy) {}
-
-  void note(std::size_t payload_bytes) noexcept {
-    ++pending_ops_;
-    pending_bytes_ += payload_bytes;
-  }
-  bool pending() const noexcept { return pending_ops_ != 0; }
-  bool due() const noexcept {
-    return (policy_.every_records != 0 && pending_ops_ >= policy_.every_records) ||
-           (policy_.every_bytes != 0 && pending_bytes_ >= policy_.every_bytes);
-  }
-  bool due_at(time_point now) const noexcept { return pending() && now - last_commit_ >= policy_.interval; }
-  void committed() noexcept { pending_ops_ = pending_bytes_ = 0; }
-  void committed(time_point now) noexcept {
-    committed();
-    last_commit_ = now;
-  }
-  const commit_policy& policy() const noexcept { return policy_; }
-
- private:
-  commit_policy policy_;
-  std::size_t pending_ops_ = 0;
-  std::size_t pending_bytes_ = 0;
-  time_point last_commit_{};
-};
-
-}  // namespace detail
-
-}  // namespace thingwell::store
-// ----- end thingwell/store/persistence.hpp -----
 // ----- begin thingwell/store/record_format.hpp -----
 // thingwell — the on-media framing of one stored record, shared by the file log and the flash store.
 //

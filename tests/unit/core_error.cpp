@@ -51,6 +51,9 @@ constexpr errc all_codes[] = {
     errc::shadow_document_too_large, errc::thing_name_invalid, errc::shadow_name_invalid, errc::aws_rejected,
     errc::aws_bad_request, errc::aws_version_conflict, errc::aws_payload_too_large, errc::aws_throttled,
     errc::aws_service_error,
+
+    errc::job_id_invalid, errc::job_status_details_invalid, errc::job_state_transition_invalid,
+    errc::job_terminal_state,
 };
 
 constexpr const char* unknown_text = "unknown thingwell error";

@@ -122,6 +122,12 @@ enum class errc : int {
   aws_payload_too_large,            // 413
   aws_throttled,                    // 429: too many requests in flight or per second
   aws_service_error,                // 5xx
+
+  // AWS IoT Jobs (aws/jobs*.hpp)
+  job_id_invalid = 850,             // empty, longer than 64 bytes, or outside [a-zA-Z0-9_-]
+  job_status_details_invalid,       // not a string-to-string object within AWS's statusDetails limits
+  job_state_transition_invalid,     // InvalidStateTransition: the execution cannot take that status now
+  job_terminal_state,               // TerminalStateReached, or the execution ended (canceled, timed out)
 };
 
 namespace detail {
@@ -222,6 +228,10 @@ class thingwell_category_impl final : public std::error_category {
       case errc::aws_payload_too_large: return "AWS IoT rejected the payload as too large";
       case errc::aws_throttled: return "AWS IoT throttled the request";
       case errc::aws_service_error: return "AWS IoT internal service error";
+      case errc::job_id_invalid: return "invalid job id";
+      case errc::job_status_details_invalid: return "statusDetails outside AWS IoT Jobs limits";
+      case errc::job_state_transition_invalid: return "job execution status transition not allowed";
+      case errc::job_terminal_state: return "job execution already in a terminal state";
     }
     return "unknown thingwell error";
   }
