@@ -1,5 +1,5 @@
 // thingwell — the Device Shadow client: the classic shadow and named shadows of one thing, kept in sync
-// with AWS IoT over MQTT (shared/aws-iot-protocol.md section 1, requirements SH-01..SH-07, SH-11).
+// with AWS IoT over MQTT (shared/aws-iot-protocol.md section 1, requirements SH-01..SH-09, SH-11).
 //
 //   aws::shadow_service<json::compact_reader<256>> shadows{link, {.thing_name = "lamp-1"}};
 //   auto lamp = shadows.add("", {.on_delta = [&](const auto& delta, std::uint64_t v) { apply(delta); }});
@@ -23,6 +23,14 @@
 //   - Rejections: 409 re-gets, merges and retries (bounded); 429 and 5xx are reported and the fragment
 //     is kept for the next report or connection; 400, 401, 403, 404, 413 and 415 are reported and the
 //     fragment dropped, never retried unchanged.
+//   - min_report_interval (SH-08, off by default): updates carrying report()s go out at most once per
+//     interval, with the newest value of every key; reports held back are counted. Updates the cloud
+//     asked for (the acknowledgement of a delta, the reconciliation after a get) are not delayed.
+//   - remove() deletes the cloud's document (SH-09). The delete answers are subscribed only when used:
+//     most devices never delete, and each subscription costs. Once deleted (or a delete is answered 404)
+//     the cloud's reported state is known to be empty and the version baseline is forgotten, because AWS
+//     continues from the deleted version only within 48 h (section 1.7): the next version seen is taken
+//     as it is. A get answered 404 is an empty shadow too, not an error.
 //
 // Memory: all inline, no heap. Per shadow three buffers of DocBytes (the cloud's reported state as last
 // known, the pending fragment, the fragment in flight); per service three more for intermediate results,
@@ -61,6 +69,7 @@ struct shadow_config {
   std::string_view thing_name;            // copied
   duration request_timeout{5000};         // get or update without an answer: errc::timed_out
   duration coalesce_window{100};          // reports within this window become one update
+  duration min_report_interval{0};        // SH-08: at least this long between updates of report()s; 0: off
   std::uint8_t conflict_retries = 2;      // 409 → get, merge, retry; then errc::aws_version_conflict
   bool send_version = false;              // optimistic locking: updates carry the known version
   std::string_view token_prefix = "tw";   // clientToken prefix, e.g. the MQTT client id (last 40 bytes)
@@ -88,6 +97,10 @@ struct shadow_handlers {
   inplace_function<void(const shadow_error&)> on_error;
   // update/documents (subscribed only when this is set): the document before and after each update.
   inplace_function<void(const V& previous, const V& current)> on_documents;
+  // The cloud's document is gone: deleted by remove(), or by anyone else once the delete answers are
+  // subscribed (at add() when this is set, otherwise at the first remove()). `version` is the deleted
+  // document's, 0 when there was none (a 404 to our delete).
+  inplace_function<void(std::uint64_t version)> on_deleted;
   // Writes the device's whole reported state as one object, e.g. {"power":"on","brightness":40}. Called
   // after each get answer (every connection): what differs from the cloud's reported state is sent.
   inplace_function<void(json::writer&)> current_state;
@@ -112,6 +125,9 @@ struct shadow_metrics {
   std::uint64_t timeouts = 0;
   std::uint64_t foreign_answers = 0;     // answers with a token that is not ours
   std::uint64_t bad_documents = 0;       // received payloads that did not parse
+  std::uint64_t deletes_sent = 0;
+  std::uint64_t deletes_accepted = 0;    // ours, someone else's, and our 404s (nothing left to delete)
+  std::uint64_t reports_rate_limited = 0; // report() calls held back by min_report_interval (SH-08)
 };
 
 template <json::reader Reader, std::size_t MaxShadows = 2, std::size_t DocBytes = 1024>
@@ -178,6 +194,10 @@ class shadow_service final : public service {
       if (!sub) return sub.error();  // the entry stays, without every subscription: get never succeeds
       e.subs[e.subs_count++] = *sub;
     }
+    // To hear deletes made by others as well: then the delete answers are needed from the start.
+    if (e.h.on_deleted) {
+      if (auto ec = subscribe_delete(e)) return ec;
+    }
     // Added while connected: the get follows the SUBACKs (on_subscribed).
     return id;
   }
@@ -204,6 +224,7 @@ class shadow_service final : public service {
     if (state->size() + e->desired_bytes > max_shadow_document) return errc::shadow_document_too_large;
     if (auto ec = e->pending.assign(*merged)) return ec;
     ++metrics_.reports;
+    if (delivering_ != e && now_ < rate_limited_until(*e)) ++metrics_.reports_rate_limited;
     e->held = false;
     if (!e->flush_scheduled) {
       // The window starts at the last poll: early by at most one loop turn, never late.
@@ -227,6 +248,26 @@ class shadow_service final : public service {
     return {};
   }
 
+  // Deletes the cloud's document (the "delete" operation). What was reported before and not sent yet
+  // belongs to the deleted document and is dropped; reports made afterwards wait for the answer, then
+  // create the shadow again. on_deleted tells the outcome, on_error a rejection or errc::timed_out (not
+  // retried: asking again is safe, a second delete is answered 404, which counts as deleted).
+  // Errors: errc::not_connected, errc::busy (a delete on its way), the client's subscribe errors.
+  std::error_code remove(shadow_id id) noexcept {
+    entry* e = at(id);
+    if (e == nullptr) return errc::invalid_argument;
+    if (!client_.is_ready()) return errc::not_connected;
+    if (e->delete_wanted) return errc::busy;
+    if (auto ec = subscribe_delete(*e)) return ec;
+    e->pending.clear();
+    e->flush_scheduled = false;
+    e->held = false;
+    e->delete_wanted = true;
+    request_delete(*e);  // or once subscribed (on_subscribed)
+    client_.reschedule();
+    return {};
+  }
+
   // ---- state, for applications and tests -----------------------------------------------------------
 
   std::size_t size() const noexcept { return count_; }
@@ -239,17 +280,26 @@ class shadow_service final : public service {
     return at(id) && at(id)->cache_valid ? at(id)->cache.view() : std::string_view{};
   }
   bool update_in_flight(shadow_id id) const noexcept { return at(id) && at(id)->update.active; }
+  bool delete_in_flight(shadow_id id) const noexcept { return at(id) && at(id)->delete_wanted; }
   const shadow_metrics& metrics() const noexcept { return metrics_; }
 
   // ---- timers ----------------------------------------------------------------------------------------
 
   void poll(time_point now) noexcept override {
     now_ = now;
+    polling_ = true;
     for (std::size_t i = 0; i < count_; ++i) {
       entry& e = entries_[i];
       // Deadlines of requests made from events (which carry no time) start now.
       arm(e.get, now);
       arm(e.update, now);
+      arm(e.del, now);
+      // An update sent from an event went out after the last poll: counting from now is late by at most
+      // one loop turn, so the interval is never shorter than asked.
+      if (!e.last_update_armed) {
+        e.last_update = now;
+        e.last_update_armed = true;
+      }
       if (e.flush_scheduled && !e.flush_armed) {
         e.flush_at = now + config_.coalesce_window;
         e.flush_armed = true;
@@ -269,22 +319,32 @@ class shadow_service final : public service {
         e.held = true;  // the next report or connection sends it again, not a loop of timeouts
         surface(e, shadow_operation::update, errc::timed_out);
       }
-      if (e.flush_scheduled && now >= e.flush_at && can_flush(e)) flush(e);
+      if (e.del.active && now >= e.del.deadline) {
+        ++metrics_.timeouts;
+        e.del = request{};
+        e.delete_wanted = false;
+        surface(e, shadow_operation::remove, errc::timed_out);
+      }
+      if (e.flush_scheduled && now >= e.flush_at && now >= rate_limited_until(e) && can_flush(e)) flush(e);
       // Requests made just now start their time now.
       arm(e.get, now);
       arm(e.update, now);
+      arm(e.del, now);
     }
+    polling_ = false;
   }
 
   time_point next_deadline() const noexcept override {
     time_point t = never;
     for (std::size_t i = 0; i < count_; ++i) {
       const entry& e = entries_[i];
-      if ((e.get.active && !e.get.armed) || (e.update.active && !e.update.armed) || (e.flush_scheduled && !e.flush_armed))
+      if ((e.get.active && !e.get.armed) || (e.update.active && !e.update.armed) || (e.del.active && !e.del.armed) ||
+          (e.flush_scheduled && !e.flush_armed) || (!e.last_update_armed && config_.min_report_interval > duration{0}))
         return now_;  // something waits for a time base: poll at once
       if (e.get.active) t = std::min(t, e.get.deadline);
       if (e.update.active) t = std::min(t, e.update.deadline);
-      if (e.flush_scheduled && can_flush(e)) t = std::min(t, e.flush_at);
+      if (e.del.active) t = std::min(t, e.del.deadline);
+      if (e.flush_scheduled && can_flush(e)) t = std::min(t, std::max(e.flush_at, rate_limited_until(e)));
     }
     return t;
   }
@@ -296,9 +356,13 @@ class shadow_service final : public service {
       entry& e = entries_[i];
       // The client restored every subscription before telling us.
       if (e.subs_count != 0) e.subscribed = true;
+      if (e.delete_subs_count == 2) e.delete_subscribed = true;
       e.synced = false;
       e.held = false;
       e.get = request{};
+      e.del = request{};
+      // A delete lost with the last connection goes first, so that the get answer comes after it.
+      request_delete(e);
       request_get(e);
     }
   }
@@ -309,6 +373,7 @@ class shadow_service final : public service {
       e.synced = false;
       e.get = request{};
       e.conflicts = 0;
+      e.del = request{};  // still wanted: sent again on the next connection
       // Not an error: the fragment joins what was reported meanwhile and goes out after the next get.
       if (e.update.active) restore_inflight(e);
     }
@@ -317,6 +382,19 @@ class shadow_service final : public service {
   void on_subscribed(subscription_id sub, std::error_code ec) noexcept override {
     for (std::size_t i = 0; i < count_; ++i) {
       entry& e = entries_[i];
+      if (std::find(e.delete_subs, e.delete_subs + e.delete_subs_count, sub) != e.delete_subs + e.delete_subs_count) {
+        if (ec) {
+          // No delete answers would ever come: refuse the delete now rather than let it time out.
+          e.delete_wanted = false;
+          surface(e, shadow_operation::remove, ec);
+          return;
+        }
+        if (++e.delete_acked >= e.delete_subs_count && e.delete_subs_count == 2) {
+          e.delete_subscribed = true;
+          request_delete(e);
+        }
+        return;
+      }
       if (std::find(e.subs, e.subs + e.subs_count, sub) == e.subs + e.subs_count) continue;
       if (ec) {
         surface(e, shadow_operation::get, ec);
@@ -345,10 +423,12 @@ class shadow_service final : public service {
       case shadow_response::accepted:
         if (t->operation == shadow_operation::get) on_get_accepted(*e, d);
         else if (t->operation == shadow_operation::update) on_update_accepted(*e, d);
+        else on_delete_accepted(*e, d);
         break;
       case shadow_response::rejected:
         if (t->operation == shadow_operation::get) on_get_rejected(*e, d);
         else if (t->operation == shadow_operation::update) on_update_rejected(*e, d);
+        else on_delete_rejected(*e, d);
         break;
       case shadow_response::delta: on_delta(*e, d); break;
       case shadow_response::documents: on_documents(*e, d); break;
@@ -379,11 +459,19 @@ class shadow_service final : public service {
     bool flush_scheduled = false;
     bool flush_armed = false;
     bool flush_now = false;
+    bool delete_subscribed = false; // both delete answers subscribed
+    bool delete_wanted = false;     // remove() called, no answer yet (sent once subscribed and connected)
+    bool last_update_armed = true;  // last_update is a poll's time
+    bool updated = false;           // an update was sent: last_update means something
+    subscription_id delete_subs[2];
+    std::uint8_t delete_subs_count = 0;
+    std::uint8_t delete_acked = 0;
     std::uint8_t conflicts = 0;
     std::uint64_t version = 0;     // highest version applied; 0: unknown
     std::size_t desired_bytes = 0; // size of the desired section at the last get, for the 8 KB check
     time_point flush_at = never;
-    request get, update;
+    time_point last_update{};      // when the last update was sent, for min_report_interval
+    request get, update, del;
     text_buffer<DocBytes> cache;     // the cloud's reported section
     text_buffer<DocBytes> pending;   // reported changes not sent yet
     text_buffer<DocBytes> inflight;  // reported changes of the update in flight
@@ -413,7 +501,15 @@ class shadow_service final : public service {
   }
 
   bool can_flush(const entry& e) const noexcept {
-    return e.synced && !e.held && !e.update.active && !e.get.active && !e.pending.empty() && client_.is_ready();
+    // Not while a delete is on its way: an update racing it could be applied before or after it.
+    return e.synced && !e.held && !e.update.active && !e.get.active && !e.delete_wanted && !e.pending.empty() &&
+           client_.is_ready();
+  }
+
+  // Until when report()s of this shadow wait (SH-08); the epoch when there is no limit.
+  time_point rate_limited_until(const entry& e) const noexcept {
+    if (config_.min_report_interval <= duration{0} || !e.updated) return time_point{};
+    return e.last_update + config_.min_report_interval;
   }
 
   void surface(entry& e, shadow_operation op, std::error_code ec, int code = 0, std::string_view message = {}) noexcept {
@@ -515,6 +611,39 @@ class shadow_service final : public service {
     ++metrics_.gets_sent;
   }
 
+  // Subscribes what is still missing of delete/accepted and delete/rejected.
+  std::error_code subscribe_delete(entry& e) noexcept {
+    static constexpr shadow_response answers[] = {shadow_response::accepted, shadow_response::rejected};
+    for (std::size_t i = e.delete_subs_count; i < 2; ++i) {
+      topic_buffer buf;
+      auto topic = make_shadow_topic(buf, thing_name(), e.name_view(), shadow_operation::remove, answers[i]);
+      if (!topic) return topic.error();
+      auto sub = client_.subscribe(*topic, *this);
+      if (!sub) return sub.error();
+      e.delete_subs[e.delete_subs_count++] = *sub;
+    }
+    return {};
+  }
+
+  // Publishes the delete remove() asked for, once its answers are subscribed and we are connected.
+  void request_delete(entry& e) noexcept {
+    if (!e.delete_wanted || e.del.active || !e.delete_subscribed || !client_.is_ready()) return;
+    topic_buffer buf;
+    auto topic = make_shadow_topic(buf, thing_name(), e.name_view(), shadow_operation::remove);
+    if (!topic) return;
+    request r;
+    r.token = tokens_.next();
+    char payload[max_client_token + 32];
+    json::writer w(payload);
+    w.begin_object().member("clientToken", r.token.view()).end_object();
+    auto text = w.finish();
+    if (!text) return;
+    if (client_.publish(*topic, *text)) return;  // offline after all: on_ready sends it
+    r.active = true;
+    e.del = r;
+    ++metrics_.deletes_sent;
+  }
+
   // Sends the pending fragment, minus what the cloud already has, as one update.
   void flush(entry& e) noexcept {
     e.flush_now = false;
@@ -574,6 +703,9 @@ class shadow_service final : public service {
     r.active = true;
     e.update = r;
     ++metrics_.updates_sent;
+    e.updated = true;
+    e.last_update = now_;
+    e.last_update_armed = polling_;
   }
 
   // {"state":{"reported":<fragment>},"clientToken":"<token>"[,"version":N]} — the fragment is already
@@ -637,11 +769,13 @@ class shadow_service final : public service {
     if (!ours(e.get, doc)) return;
     const int code = code_of(doc);
     if (code == 404) {
-      // No document yet: the first update creates it. Not an error (SH-09).
+      // No document (never created, or deleted): the first update creates it. Not an error (SH-09).
+      // The version baseline goes too, as after a delete (forget()).
       e.get = request{};
       (void)e.cache.assign("{}");
       e.cache_valid = true;
       e.desired_bytes = 0;
+      e.version = 0;
       synchronise(e, nullptr);
       return;
     }
@@ -765,6 +899,43 @@ class shadow_service final : public service {
     surface(e, shadow_operation::update, error_for(code), code, message);
   }
 
+  // Whoever deleted it, the cloud's document is gone; only our own answer ends our request.
+  void on_delete_accepted(entry& e, const value_type& doc) noexcept {
+    if (ours(e.del, doc)) {
+      e.del = request{};
+      e.delete_wanted = false;
+    }
+    forget(e, version_of(doc));
+  }
+
+  void on_delete_rejected(entry& e, const value_type& doc) noexcept {
+    if (!ours(e.del, doc)) return;
+    e.del = request{};
+    e.delete_wanted = false;
+    const int code = code_of(doc);
+    if (code == 404) {
+      // Nothing to delete: what was asked for holds (SH-09).
+      forget(e, 0);
+      return;
+    }
+    ++metrics_.rejected;
+    char buf[128];
+    surface(e, shadow_operation::remove, error_for(code), code, message_of(doc, buf));
+  }
+
+  // The local model of a deleted document: no reported state, no desired state, no version. The version
+  // is not kept as a floor: within 48 h AWS re-creates the shadow from the deleted version on, after that
+  // from 1 (section 1.7), so the next version seen becomes the baseline, whatever it is.
+  void forget(entry& e, std::uint64_t deleted_version) noexcept {
+    ++metrics_.deletes_accepted;
+    (void)e.cache.assign("{}");
+    e.cache_valid = true;
+    e.desired_bytes = 0;
+    e.version = 0;
+    e.conflicts = 0;
+    if (e.h.on_deleted) e.h.on_deleted(deleted_version);
+  }
+
   void on_delta(entry& e, const value_type& doc) noexcept {
     if (!e.synced) return;  // the get on its way carries the whole desired state
     const std::uint64_t v = version_of(doc);
@@ -833,6 +1004,7 @@ class shadow_service final : public service {
   std::size_t count_ = 0;
   entry* delivering_ = nullptr;  // the shadow whose delta handler is running
   time_point now_{};             // of the last poll
+  bool polling_ = false;         // inside poll(): now_ is the current time
   shadow_metrics metrics_;
   Reader in_;    // the received document
   Reader view_;  // the delta handed to a handler (report() from the handler must not invalidate it)

@@ -241,10 +241,12 @@ inline const char* errc_name(std::error_code ec) {
   if (ec == thingwell::make_error_code(errc::aws_service_error)) return "aws_service_error";
   if (ec == thingwell::make_error_code(errc::not_authorized)) return "not_authorized";
   if (ec == thingwell::make_error_code(errc::shadow_document_too_large)) return "shadow_document_too_large";
+  if (ec == thingwell::make_error_code(errc::not_found)) return "not_found";
   return "other";
 }
 
-inline aws::shadow_handlers<value> record(recorder* r, bool with_state = true, bool with_documents = false) {
+inline aws::shadow_handlers<value> record(recorder* r, bool with_state = true, bool with_documents = false,
+                                          bool with_deleted = false) {
   aws::shadow_handlers<value> h;
   h.on_delta = [r](const value& delta, std::uint64_t v) {
     r->lines.push_back("delta v" + std::to_string(v) + " " + text_of(delta));
@@ -261,6 +263,7 @@ inline aws::shadow_handlers<value> record(recorder* r, bool with_state = true, b
       auto v = reader.parse(r->state.empty() ? std::string_view("{}") : std::string_view(r->state));
       if (v) w.copy(*v);
     };
+  if (with_deleted) h.on_deleted = [r](std::uint64_t v) { r->lines.push_back("deleted v" + std::to_string(v)); };
   if (with_documents)
     h.on_documents = [r](const value& previous, const value& current) {
       r->lines.push_back("documents " + text_of(previous) + " -> " + text_of(current));
