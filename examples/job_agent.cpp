@@ -12,7 +12,8 @@
 // set-config is idempotent and resumes. One trace line per event:
 //
 //   agent: connected
-//   agent: job cfg-1 started (set-config)
+//   agent: job cfg-1 started
+//   agent: set-config flow=12
 //   agent: job cfg-1 finished SUCCEEDED
 //
 // --seconds N: disconnect and exit after N seconds (for demos and scripts); 0 runs until killed.
@@ -155,7 +156,7 @@ int run(const arguments& args, StreamArgs&&... stream_args) {
                      trace(line);
                    }};
   if (agent.error()) {
-    trace("agent: " + agent.error().message());
+    trace("cannot start the job agent: " + agent.error().message());
     return 2;
   }
 

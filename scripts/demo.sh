@@ -8,11 +8,13 @@
 #     MQTT user name, an ACL keeps each device on its own thing's shadow topics);
 #   - thingwell-emulator serving the Device Shadow over that listener, with a temporary data directory;
 #   - the thingwell lamp (examples/shadow_lamp.cpp) reporting its state and following desired changes that the
-#     emulator's admin command line makes while it runs; then the final shadow document.
+#     emulator's admin command line makes while it runs; then the final shadow document;
+#   - the thingwell job agent (examples/job_agent.cpp, thing pump-1) running a set-config job that the admin
+#     command line creates (AWS IoT Jobs), until `jobs list` shows it SUCCEEDED.
 #
 # Then the plain publish/subscribe examples run against a plaintext listener of the same broker.
-# Trace prefixes: "demo:" this script, "lamp:" the device, "emulator:" the service's log, "cloud:" the admin
-# command line. Exit status: 0 when every step worked.
+# Trace prefixes: "demo:" this script, "lamp:" and "agent:" the devices, "emulator:" the service's log, "cloud:"
+# the admin command line. Exit status: 0 when every step worked.
 #
 # Usage: scripts/demo.sh [build-dir]        (default: build/demo)
 set -euo pipefail
@@ -21,6 +23,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build/demo}"
 thing="lamp-1"
 lamp_seconds="${THINGWELL_DEMO_LAMP_SECONDS:-10}"
+pump="pump-1"
+agent_seconds="${THINGWELL_DEMO_AGENT_SECONDS:-6}"
 
 say() { printf 'demo: %s\n' "$*"; }
 fail() {
@@ -36,6 +40,8 @@ if [ -f "$root/examples/shadow_lamp.cpp" ]; then have_lamp=1; fi
 targets=(thingwell-emulator example-poll_publish_subscribe example-asio_publish_subscribe example-asio_coroutines
   single-header-hello)
 if [ "$have_lamp" = 1 ]; then targets+=(example-shadow_lamp); fi
+have_agent=0
+if [ -f "$root/examples/job_agent.cpp" ]; then have_agent=1 && targets+=(example-job_agent); fi
 
 generator=()
 if [ ! -f "$build/CMakeCache.txt" ]; then generator=(-G Ninja); fi
@@ -45,6 +51,7 @@ cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" --parallel 2 --target "${targets[@]}"
 emulator="$build/tools/emulator/thingwell-emulator"
 lamp="$build/examples/shadow_lamp"
+agent="$build/examples/job_agent"
 [ -x "$emulator" ] || fail "the build made no $emulator"
 
 # --- clean-up --------------------------------------------------------------------------------------------------
@@ -65,7 +72,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- PKI -------------------------------------------------------------------------------------------------------
-say "making a throw-away PKI in $work/pki (CA, broker 127.0.0.1/localhost, device $thing, emulator)"
+say "making a throw-away PKI in $work/pki (CA, broker 127.0.0.1/localhost, devices $thing and $pump, emulator)"
 pki="$work/pki"
 mkdir -p "$pki"
 openssl_quiet() { openssl "$@" >"$pki/openssl.log" 2>&1 || { cat "$pki/openssl.log" >&2; fail "openssl $1"; }; }
@@ -88,6 +95,7 @@ issue() {
 }
 issue broker localhost serverAuth "DNS:localhost,IP:127.0.0.1"
 issue device "$thing" clientAuth
+issue pump "$pump" clientAuth
 issue emulator thingwell-emulator clientAuth
 
 # --- broker ----------------------------------------------------------------------------------------------------
@@ -108,13 +116,14 @@ plain_port="$(free_port)"
 while [ "$plain_port" = "$tls_port" ]; do plain_port="$(free_port)"; done
 mosquitto_bin="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
 # The user name is the certificate's CN: the emulator may use every shadow topic and its admin topics; a device
-# only its own thing's shadow (AWS does the same with a policy using ${iot:Connection.Thing.ThingName}).
+# only its own thing's shadow and jobs (AWS does the same with a policy using ${iot:Connection.Thing.ThingName}).
 cat >"$work/acl" <<'ACL'
 user thingwell-emulator
 topic readwrite $aws/things/#
 topic readwrite $thingwell/emulator/#
 
 pattern readwrite $aws/things/%u/shadow/#
+pattern readwrite $aws/things/%u/jobs/#
 ACL
 # `user`: mosquitto started as root drops to the user "mosquitto", which cannot read this private directory.
 cat >"$work/mosquitto.conf" <<CONF
@@ -229,6 +238,47 @@ printf '%s\n' "$answer" | "$py" -m json.tool 2>/dev/null | sed 's/^/cloud: /' ||
 if [ "$have_lamp" = 1 ]; then
   [ -z "$(field state delta)" ] || { say "the shadow still has a delta: the lamp is not in sync"; status=1; }
 fi
+
+# --- the job agent ------------------------------------------------------------------------------------------------
+if [ "$have_agent" = 1 ]; then
+  [ -x "$agent" ] || fail "the build made no $agent"
+  say "starting the job agent (thing $pump, mutual TLS, ${agent_seconds} s, state in $work/pump)"
+  "$agent" --host 127.0.0.1 --port "$tls_port" --thing "$pump" --ca "$pki/ca.crt" --cert "$pki/pump.crt" \
+    --key "$pki/pump.key" --seconds "$agent_seconds" --state-dir "$work/pump" \
+    > >(sed -u 's/^\(agent: \)\{0,1\}/agent: /') 2>&1 &
+  agent_pid=$!
+  pids+=("$agent_pid")
+
+  printf '%s\n' '{"operation":"set-config","key":"flow","value":"12"}' >"$work/job.json"
+  printf 'cloud: jobs create cfg-1 --things %s --document %s\n' "$pump" "$(cat "$work/job.json")"
+  "$emulator" jobs create cfg-1 --things "$pump" --document "$work/job.json" "${broker_args[@]}" --timeout 5 \
+    2>"$work/admin.err" | sed 's/^/cloud: /' || { sed 's/^/cloud: /' "$work/admin.err"; fail "jobs create was refused"; }
+  say "waiting for the agent to run it"
+  job_status=""
+  for _ in $(seq 40); do
+    if answer="$("$emulator" jobs list --thing "$pump" --json "${broker_args[@]}" --timeout 5 2>/dev/null)"; then
+      answer="${answer#"${answer%%\{*}"}"
+      job_status="$("$py" -c 'import json,sys
+for e in json.loads(sys.argv[1]).get("executions", []):
+    if e.get("jobId") == "cfg-1": print(e.get("status", ""))' "$answer" 2>/dev/null || true)"
+      case "$job_status" in SUCCEEDED | FAILED | REJECTED | CANCELED | TIMED_OUT | REMOVED) break ;; esac
+    fi
+    sleep 0.25
+  done
+  printf 'cloud: jobs list --thing %s\n' "$pump"
+  "$emulator" jobs list --thing "$pump" "${broker_args[@]}" --timeout 5 2>&1 | sed 's/^/cloud: /' || true
+  if [ "$job_status" = SUCCEEDED ]; then
+    say "job cfg-1 SUCCEEDED; the device wrote flow=$(cat "$work/pump/config/flow" 2>/dev/null || echo '?')"
+  else
+    say "job cfg-1 did not succeed (status: ${job_status:-none})"
+    status=1
+  fi
+  if ! wait "$agent_pid"; then
+    say "the job agent exited with an error"
+    status=1
+  fi
+fi
+
 say "stopping the emulator"
 stop "$emulator_pid"
 
