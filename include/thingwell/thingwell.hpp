@@ -49,6 +49,9 @@
 #include "store/flash.hpp"
 #include "store/flash_store.hpp"
 #include "store/memory_store.hpp"
+#include "store/outbox.hpp"
+#include "store/outbox_record.hpp"
+#include "store/outbox_types.hpp"
 #include "store/persistence.hpp"
 #include "store/record_format.hpp"
 
@@ -69,6 +72,7 @@
 #  include "net/asio_client.hpp"
 #  include "net/asio_tcp.hpp"
 #  include "aws/asio_service_client.hpp"
+#  include "store/asio_outbox.hpp"
 #  if THINGWELL_WITH_WOLFSSL
 #    include "net/asio_tls.hpp"
 #  endif

@@ -5682,6 +5682,25 @@ class session_observer {
   virtual ~session_observer() = default;
 };
 
+// Follows each stored QoS 1/2 message through its life, for a layer that keeps session state across
+// restarts (store::outbox). Separate from session_observer so that the application's observer stays
+// the application's, and optional: without one the session pays a single pointer test per event.
+// Calls happen inside session calls (output(), input_received(), ...) and must not call back into the
+// session; they may persist what they are told.
+class publish_tracker {
+ public:
+  // A packet identifier was assigned. Called from output() before the PUBLISH is handed to the driver,
+  // so a tracker that persists the identifier here persists it before it can reach the broker.
+  virtual void on_packet_id(token, std::uint16_t /*packet_id*/) {}
+  // QoS 2: PUBREC arrived; the message is now held by the broker and only PUBREL/PUBCOMP remain.
+  virtual void on_released(token) {}
+  // Acknowledged (error empty), refused by the broker, or dropped; the same as session_observer says.
+  virtual void on_publish_done(token, std::error_code) {}
+
+ protected:
+  ~publish_tracker() = default;
+};
+
 // Counters and gauges of one session.
 struct session_metrics {
   std::uint64_t bytes_sent = 0;
@@ -6335,6 +6354,53 @@ class session {
     return t;
   }
 
+  // Puts back a QoS 1/2 message that an earlier run of this device sent with `packet_id` and never saw
+  // completed (persisted by a publish_tracker, e.g. store::outbox). Only before start(): if the broker
+  // still has the session, the message is resent with DUP=1 and the same identifier (`released`: QoS 2
+  // past PUBREC, so only PUBREL is sent again); if not, it is published again as a new message.
+  result<token> restore(std::string_view topic, bytes_view payload, const publish_options& options,
+                        std::uint16_t packet_id, bool released = false) noexcept {
+    if (construction_error_) return construction_error_;
+    if (state_ != connection_state::idle) return errc::busy;
+    if (topic.empty() || options.qos == qos::at_most_once || packet_id == 0) return errc::invalid_argument;
+    if (released && options.qos != qos::exactly_once) return errc::invalid_argument;
+    if (ids_.in_use(packet_id)) return errc::busy;
+    mqtt::publish p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = options.qos;
+    p.retain = options.retain;
+    p.props = options.props;
+    p.dup = true;
+    p.packet_id = packet_id;
+    auto measured = detail::measure(p, config_.version);
+    if (!measured) return measured.error();
+    const std::size_t size = detail::packet_size(measured->remaining);
+    if (size + control_reserve > limits_.output_bytes) return errc::packet_too_large;
+    // An identifier beyond this session's pool (an earlier run with larger limits) cannot be reserved.
+    if (!ids_.claim(packet_id)) return errc::invalid_argument;
+    stored_message* m = store_.append(size);
+    if (m == nullptr) {
+      ids_.release(packet_id);
+      return errc::capacity_exceeded;
+    }
+    byte_writer w(store_.bytes_of(*m));
+    detail::write(p, config_.version, *measured, w);
+    m->token = next_token();
+    m->qos = options.qos;
+    m->packet_id = packet_id;
+    m->id_offset = packet_id_offset(store_.bytes_of(*m));
+    m->transmitted = true;
+    // As if the connection had just dropped with the message in flight: CONNACK decides what follows.
+    m->state = released ? message_state::released : message_state::in_flight;
+    ++in_flight_;
+    metrics_.in_flight = static_cast<std::uint32_t>(in_flight_);
+    return m->token;
+  }
+
+  // Attaches (or with nullptr detaches) a tracker of stored messages.
+  void set_tracker(publish_tracker* tracker) noexcept { tracker_ = tracker; }
+
   // Subscribes `handler` to `filter`. Subscriptions survive reconnects: they are restored (or found
   // in the resumed session) before on_ready. A second subscribe to the same filter replaces the first.
   result<token> subscribe(std::string_view filter, message_handler handler, const subscribe_options& options = {}) noexcept {
@@ -6885,6 +6951,7 @@ class session {
       m.packet_id = id;
       bytes[m.id_offset] = static_cast<byte>(id >> 8);
       bytes[m.id_offset + 1] = static_cast<byte>(id);
+      if (tracker_) tracker_->on_packet_id(m.token, id);
     }
     bool written;
     if (aliases_out_.enabled()) {
@@ -7169,6 +7236,7 @@ class session {
     store_.complete(m);
     if (ec) ++metrics_.publishes_failed;
     else ++metrics_.publishes_acknowledged;
+    if (tracker_) tracker_->on_publish_done(t, ec);
     observer_.on_publish_done(t, ec);
   }
 
@@ -7195,6 +7263,7 @@ class session {
       complete(*m, make_error_code(rec->reason));
       return;
     }
+    if (m->state != message_state::released && tracker_) tracker_->on_released(m->token);
     m->state = message_state::released;  // a repeated PUBREC gets a repeated PUBREL
     pubrel rel;
     rel.packet_id = m->packet_id;
@@ -7368,6 +7437,7 @@ class session {
         if (metrics_.queued > 0) --metrics_.queued;
         const token t = m->token;
         store_.complete(*m);
+        if (tracker_) tracker_->on_publish_done(t, errc::not_connected);
         observer_.on_publish_done(t, errc::not_connected);
       }
     }
@@ -7378,6 +7448,7 @@ class session {
   session_config config_;
   session_limits limits_;
   session_observer& observer_;
+  publish_tracker* tracker_ = nullptr;
   std::error_code construction_error_{};
   std::unique_ptr<byte[]> owned_memory_;
 
@@ -12440,6 +12511,1031 @@ class memory_store final : public memory_store_base {
 
 }  // namespace thingwell::store
 // ----- end thingwell/store/memory_store.hpp -----
+// ----- begin thingwell/store/outbox.hpp -----
+// thingwell — the outbox: a bounded store-and-forward queue in front of an MQTT session (F-01..F-13).
+//
+//   store::file_log log = *store::file_log::open("/var/lib/app/outbox");
+//   mqtt::session& s = client.session();             // poll driver, or any session
+//   store::outbox box(s, log, {.max_records = 4096, .max_bytes = 1 << 20, .drain_rate = 50});
+//   box.open(now);                                    // before s.start(): replays what a restart left
+//   client.start(now);
+//   box.publish("dt/t/1", payload, {.qos = mqtt::qos::at_least_once, .durable = true}, now);
+//   for (;;) { box.pump(now); next = std::min(client.poll(now), box.next_deadline(now)); ... }
+//
+// publish() never waits for the network: the message is handed to the session at once when it can be
+// (sent), kept (queued), or not kept (dropped, with the reason; errc::outbox_full under the reject
+// policy). Durable messages are appended to the persistence store (and by default committed) before
+// publish() returns. pump() hands waiting messages to the session as its in-flight window frees up:
+// critical first, then normal, then bulk, FIFO within a class, paced by drain_rate except critical.
+//
+// Why the outbox holds messages itself instead of leaving them in the session's queue: priorities,
+// coalescing, TTL and eviction need to reach a message that is still waiting, and the session keeps a
+// plain FIFO of encoded packets. The session only ever holds feed_window of them.
+//
+// Durability. The store's queue is a journal (outbox_record.hpp): each durable message is a record,
+// followed later by state records (packet identifier assigned, PUBREC, done). The session reports
+// those through mqtt::publish_tracker; the identifier is reported from session.output(), before the
+// PUBLISH is handed to the driver, so with a store that commits every record it is durable before it
+// can reach the broker. open() replays the journal: messages not done come back in their original
+// order; those that had an identifier go back into the session (session::restore) so that a resumed
+// session resends them with DUP=1 and the same identifier, and PUBREL for QoS 2 past PUBREC. The
+// session must use session_mode::always_resume for the broker's session to survive the restart.
+// Dead records are popped from the head of the journal; a live record stuck at the head while the
+// journal grows is copied to the tail (keeping its id), so the journal stays within a small multiple
+// of what is live. A crash between copy and pop leaves two copies: replay keeps the first.
+//
+// Delivery is at least once: a message whose "done" record was not committed before a crash is sent
+// again after the restart (the receiver drops it by its sequence number). Nothing committed is lost.
+//
+// Memory: every table is allocated once, at construction, from the configured bounds (entries, the
+// message bytes, one journal record buffer); nothing is allocated afterwards. The session holds a
+// second copy of the messages it was handed (at most feed_window).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string_view>
+
+// ----- begin thingwell/store/outbox_record.hpp -----
+// thingwell — the outbox's records in a persistence store's queue: a journal of messages and their state.
+//
+// The store's queue can only be read and removed at its head, but acknowledgements, evictions and
+// coalescing remove messages anywhere. So the queue is a journal, replayed at open():
+//
+//   message  id, qos, retain, priority, ttl, coalescing key, topic, payload
+//   sent     id, packet identifier     the session assigned it (the last one counts)
+//   released id                        QoS 2: PUBREC received
+//   done     id                        acknowledged or dropped: forget it
+//
+// `id` is the store sequence number of the message's first record; a copy made when a live record is
+// moved from the head to the tail keeps it, so replay can drop copies that a crash left twice.
+// Integers are little-endian. The store checks each record's integrity; this layer only checks shape.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+// ----- begin thingwell/store/outbox_types.hpp -----
+// thingwell — what the outbox is configured with, what publish() answers, and what it reports.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace thingwell::store {
+
+// Under pressure a class is evicted only after every class below it is empty (AWS IoT Lens F-07).
+enum class message_priority : std::uint8_t { bulk = 0, normal = 1, critical = 2 };
+inline constexpr std::size_t priority_classes = 3;
+
+// What happens when a new message does not fit. Lower classes are always evicted first, whatever the
+// policy; the policy decides within the new message's own class.
+enum class overflow_policy : std::uint8_t {
+  drop_oldest,  // the oldest waiting message of the class goes (the IoT Lens default)
+  drop_newest,  // the new message goes (status dropped, reason overflow)
+  reject,       // the new message is refused with errc::outbox_full: the caller keeps it
+};
+
+enum class drop_reason : std::uint8_t {
+  none,
+  overflow,   // evicted, or not admitted, because the outbox was full
+  expired,    // its time to live passed before it could be sent
+  coalesced,  // a newer message with the same coalescing key replaced it
+  failed,     // the session or the broker refused it (too large, QoS not supported, broker reason code)
+};
+inline constexpr std::size_t drop_reasons = 5;
+
+inline constexpr const char* to_string(drop_reason r) noexcept {
+  switch (r) {
+    case drop_reason::none: return "none";
+    case drop_reason::overflow: return "overflow";
+    case drop_reason::expired: return "expired";
+    case drop_reason::coalesced: return "coalesced";
+    case drop_reason::failed: return "failed";
+  }
+  return "?";
+}
+
+struct message_options {
+  mqtt::qos qos = mqtt::qos::at_least_once;
+  bool retain = false;
+  // Written to the persistence store before publish() returns: survives a restart of the device.
+  bool durable = false;
+  message_priority priority = message_priority::normal;
+  // Dropped if not handed to the session within this time (0: no limit). Measured on the monotonic
+  // clock; for a message restored after a restart it counts from the restart (the monotonic clock
+  // does not survive one, and a wall clock may not be synced yet).
+  duration ttl{0};
+  // Non-zero: a message with the same key still waiting is dropped, so only the newest status of a
+  // kind waits (e.g. one key per sensor state). Messages already handed to the session are not recalled.
+  std::uint32_t coalesce_key = 0;
+};
+
+enum class publish_state : std::uint8_t {
+  sent,     // handed to the session (written or in its in-flight window); completion follows
+  queued,   // waiting in the outbox (offline, window full, or paced)
+  dropped,  // not kept: see reason
+};
+
+inline constexpr const char* to_string(publish_state s) noexcept {
+  switch (s) {
+    case publish_state::sent: return "sent";
+    case publish_state::queued: return "queued";
+    case publish_state::dropped: return "dropped";
+  }
+  return "?";
+}
+
+struct publish_status {
+  publish_state state = publish_state::queued;
+  drop_reason reason = drop_reason::none;
+  // Durable messages: the store's sequence number of the message's record, unique across restarts.
+  std::uint64_t id = 0;
+  // The record was committed before publish() returned (durable messages with commit_on_publish; with
+  // group commit see outbox::durable_through()).
+  bool durable = false;
+  std::uint32_t evicted = 0;  // older messages dropped to make room for this one
+};
+
+struct outbox_config {
+  std::size_t max_records = 1024;         // messages held (waiting and handed to the session)
+  std::size_t max_bytes = 256 * 1024;     // their topic and payload bytes
+  std::size_t max_message_bytes = 16 * 1024;  // topic + payload of one message
+  overflow_policy overflow = overflow_policy::drop_oldest;
+  // Messages handed to the session and not yet complete. The outbox keeps the rest, so priorities,
+  // coalescing and TTL still apply to them; keep it near the broker's receive maximum.
+  std::size_t feed_window = 16;
+  // Messages per second taken from the queue, critical ones excepted (0: no limit): a backlog drains
+  // at this pace after a reconnect while live critical messages go first (F-10).
+  std::uint32_t drain_rate = 0;
+  // Commit the store inside publish() for durable messages, so that "durable" means committed when
+  // publish() returns. Off: records reach the store at once and are committed by pump() every
+  // commit_interval (group commit; durable_through() says how far).
+  bool commit_on_publish = true;
+  duration commit_interval{0};
+  duration expiry_scan_interval{1000};  // how often pump() looks for expired messages
+};
+
+// Gauges and counters (F-13). Gauges are exact at the time of the call.
+struct outbox_metrics {
+  std::size_t depth = 0;            // messages held: waiting plus handed to the session
+  std::size_t waiting = 0;          // of which not yet handed to the session
+  std::size_t bytes = 0;            // their topic and payload bytes
+  duration oldest_age{0};           // age of the oldest message held (0 when empty)
+  std::uint64_t enqueued = 0;       // publish() calls that kept the message
+  std::uint64_t handed = 0;         // messages given to the session
+  std::uint64_t delivered = 0;      // acknowledged (QoS 1/2) or written (QoS 0)
+  std::uint64_t dropped[drop_reasons] = {};  // by drop_reason
+  std::uint64_t rejected = 0;       // publish() answered errc::outbox_full
+  std::uint64_t restored = 0;       // messages found in the store at open()
+  std::uint64_t resumed = 0;        // of which handed back to the session with their packet identifier
+  std::uint64_t journal_errors = 0; // state records the store refused (a restart may then resend)
+  std::uint64_t compactions = 0;    // live records moved from the head of the store to its tail
+
+  std::uint64_t dropped_total() const noexcept {
+    std::uint64_t n = 0;
+    for (std::uint64_t d : dropped) n += d;
+    return n;
+  }
+  std::uint64_t dropped_by(drop_reason r) const noexcept { return dropped[static_cast<std::size_t>(r)]; }
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/outbox_types.hpp -----
+
+namespace thingwell::store::detail {
+
+enum class journal_kind : std::uint8_t { message = 1, sent = 2, released = 3, done = 4 };
+
+// The id of a message record publish() wrote: the record's own sequence number (not known before the
+// append returns it).
+inline constexpr std::uint64_t journal_self_id = ~std::uint64_t{0};
+
+inline constexpr std::size_t journal_header = 9;                    // kind, id
+inline constexpr std::size_t journal_message_header = journal_header + 11;  // + flags, ttl, key, topic length
+
+struct journal_record {
+  journal_kind kind{};
+  std::uint64_t id = 0;
+  std::uint16_t packet_id = 0;  // sent
+  // message
+  mqtt::qos qos = mqtt::qos::at_most_once;
+  bool retain = false;
+  message_priority priority = message_priority::normal;
+  std::uint32_t ttl_ms = 0;
+  std::uint32_t coalesce_key = 0;
+  std::string_view topic;
+  bytes_view payload;
+};
+
+inline void put_le(byte* at, std::uint64_t v, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) at[i] = static_cast<byte>(v >> (8 * i));
+}
+inline std::uint64_t get_le(const byte* at, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{at[i]} << (8 * i);
+  return v;
+}
+
+// Encodes into `out` (large enough: journal_message_header + topic + payload); returns the size.
+inline std::size_t encode_journal(const journal_record& r, mutable_bytes out) noexcept {
+  byte* p = out.data();
+  p[0] = static_cast<byte>(r.kind);
+  put_le(p + 1, r.id, 8);
+  switch (r.kind) {
+    case journal_kind::sent: put_le(p + journal_header, r.packet_id, 2); return journal_header + 2;
+    case journal_kind::released:
+    case journal_kind::done: return journal_header;
+    case journal_kind::message: break;
+  }
+  p[9] = static_cast<byte>(static_cast<unsigned>(r.qos) | (r.retain ? 4u : 0u) |
+                           (static_cast<unsigned>(r.priority) << 3));
+  put_le(p + 10, r.ttl_ms, 4);
+  put_le(p + 14, r.coalesce_key, 4);
+  put_le(p + 18, r.topic.size(), 2);
+  byte* q = p + journal_message_header;
+  for (char c : r.topic) *q++ = static_cast<byte>(c);
+  for (byte b : r.payload) *q++ = b;
+  return journal_message_header + r.topic.size() + r.payload.size();
+}
+
+inline std::size_t journal_message_size(std::size_t topic, std::size_t payload) noexcept {
+  return journal_message_header + topic + payload;
+}
+
+// Views point into `in`. nullopt: not a record this version wrote.
+inline std::optional<journal_record> decode_journal(bytes_view in) noexcept {
+  if (in.size() < journal_header) return std::nullopt;
+  journal_record r;
+  r.kind = static_cast<journal_kind>(in[0]);
+  r.id = get_le(in.data() + 1, 8);
+  switch (r.kind) {
+    case journal_kind::sent:
+      if (in.size() != journal_header + 2) return std::nullopt;
+      r.packet_id = static_cast<std::uint16_t>(get_le(in.data() + journal_header, 2));
+      return r;
+    case journal_kind::released:
+    case journal_kind::done:
+      if (in.size() != journal_header) return std::nullopt;
+      return r;
+    case journal_kind::message: break;
+    default: return std::nullopt;
+  }
+  if (in.size() < journal_message_header) return std::nullopt;
+  const unsigned flags = in[9];
+  if ((flags & 3u) > 2u || (flags >> 3) > 2u) return std::nullopt;
+  r.qos = static_cast<mqtt::qos>(flags & 3u);
+  r.retain = (flags & 4u) != 0;
+  r.priority = static_cast<message_priority>(flags >> 3);
+  r.ttl_ms = static_cast<std::uint32_t>(get_le(in.data() + 10, 4));
+  r.coalesce_key = static_cast<std::uint32_t>(get_le(in.data() + 14, 4));
+  const std::size_t topic = static_cast<std::size_t>(get_le(in.data() + 18, 2));
+  if (topic == 0 || in.size() < journal_message_header + topic) return std::nullopt;
+  r.topic = as_string(in.subspan(journal_message_header, topic));
+  r.payload = in.subspan(journal_message_header + topic);
+  return r;
+}
+
+}  // namespace thingwell::store::detail
+// ----- end thingwell/store/outbox_record.hpp -----
+
+namespace thingwell::store {
+
+template <persistence Store>
+class outbox final : private mqtt::publish_tracker {
+ public:
+  outbox(mqtt::session& session, Store& store, const outbox_config& config = {}) noexcept
+      : session_(session), store_(store), config_(config),
+        bucket_(config.drain_rate, 1) {
+    entry_capacity_ = 2 * config_.max_records + 2;
+    arena_capacity_ = config_.max_bytes + std::max(config_.max_bytes / 4, config_.max_message_bytes);
+    scratch_capacity_ = detail::journal_message_size(0, config_.max_message_bytes);
+    handed_capacity_ = std::max<std::size_t>(config_.feed_window, 1);
+    entries_.reset(new (std::nothrow) entry[entry_capacity_]);
+    arena_.reset(new (std::nothrow) byte[arena_capacity_]);
+    scratch_.reset(new (std::nothrow) byte[scratch_capacity_]);
+    handed_.reset(new (std::nothrow) handed_slot[handed_capacity_]);
+    if (!entries_ || !arena_ || !scratch_ || !handed_ || config_.max_records == 0 || config_.max_message_bytes == 0)
+      construction_error_ = errc::capacity_exceeded;
+    session_.set_tracker(this);
+  }
+
+  outbox(const outbox&) = delete;
+  outbox& operator=(const outbox&) = delete;
+  ~outbox() { session_.set_tracker(nullptr); }
+
+  // Replays the store's journal (see above). Call once, before the session's start(). Restored
+  // messages count their TTL from `now`.
+  result<void> open(time_point now) noexcept {
+    if (construction_error_) return construction_error_;
+    if (opened_) return errc::busy;
+    if (session_.state() != mqtt::connection_state::idle) return errc::busy;
+    opened_ = true;
+    loading_ = true;
+    const std::size_t count = store_.records();
+    for (std::size_t i = 0; i < count; ++i) {
+      auto info = store_.peek(mutable_bytes(scratch_.get(), scratch_capacity_));
+      if (!info) {
+        if (info.error() != errc::buffer_too_small) {
+          loading_ = false;
+          return info.error();
+        }
+        ++metrics_.journal_errors;  // larger than this configuration allows: cannot be sent anyway
+      } else if (auto rec = detail::decode_journal(bytes_view(scratch_.get(), info->size))) {
+        replay_sequence_ = info->sequence;
+        replay(*rec, now);
+      } else {
+        ++metrics_.journal_errors;
+      }
+      if (auto r = store_.pop(); !r) {
+        loading_ = false;
+        return r.error();
+      }
+    }
+    loading_ = false;
+    compact();
+    // Written back in order, each message followed by its state: the old records are popped above, and
+    // a crash before the commit below leaves both, which the next replay tells apart by id.
+    for (std::size_t i = first_; i < end_; ++i) {
+      entry& e = entries_[i];
+      if (e.state == entry_state::dead) continue;
+      if (!write_message(e)) {
+        loading_ = false;
+        return last_store_error_;
+      }
+      write_state(e);
+    }
+    if (auto r = commit(); !r) return r;
+    // Messages the session had sent go back into it with their identifiers (a resumed session then
+    // resends them with DUP=1); the rest wait for pump().
+    for (std::size_t i = first_; i < end_; ++i) {
+      entry& e = entries_[i];
+      if (e.state == entry_state::dead) continue;
+      ++metrics_.restored;
+      if (e.packet_id == 0 || e.qos == mqtt::qos::at_most_once || handed_count_ == handed_capacity_) {
+        make_waiting(e);
+        continue;
+      }
+      const bool released = e.state == entry_state::released;
+      auto t = session_.restore(topic_of(e), payload_of(e), {.qos = e.qos, .retain = e.retain}, e.packet_id, released);
+      if (!t) {
+        make_waiting(e);
+        continue;
+      }
+      e.token = *t;
+      e.state = released ? entry_state::released : entry_state::handed;
+      handed_[handed_count_++] = handed_slot{*t, i};
+      ++metrics_.resumed;
+    }
+    return success();
+  }
+
+  // Keeps or sends one message (see the file comment). Errors: errc::outbox_full (reject policy),
+  // errc::packet_too_large (larger than max_message_bytes), errc::bad_topic_name, and for durable
+  // messages the store's errors (errc::storage_full: nothing was stored; a failed commit: the message
+  // is kept and will be sent, but is not known to be durable).
+  result<publish_status> publish(std::string_view topic, bytes_view payload, const message_options& options,
+                                 time_point now) noexcept {
+    if (construction_error_) return construction_error_;
+    if (topic.empty() || topic.size() > 65535) return errc::bad_topic_name;
+    const std::size_t size = topic.size() + payload.size();
+    if (size > config_.max_message_bytes) return errc::packet_too_large;
+    publish_status status;
+    const std::size_t klass_new = static_cast<std::size_t>(options.priority);
+    if (klass_new >= priority_classes || static_cast<unsigned>(options.qos) > 2) return errc::invalid_argument;
+
+    // A waiting message with the same key is replaced: it goes, wherever it is in the queue.
+    std::size_t replaced = npos;
+    if (options.coalesce_key != 0 && keyed_waiting_ != 0) replaced = find_coalesced(options.coalesce_key);
+
+    // Decide first, change nothing yet: a durable message the store refuses must leave everything as it was.
+    if (!make_room(size, klass_new, replaced, /*apply=*/false, status.evicted)) {
+      if (config_.overflow == overflow_policy::reject) {
+        ++metrics_.rejected;
+        return errc::outbox_full;
+      }
+      ++metrics_.dropped[static_cast<std::size_t>(drop_reason::overflow)];
+      status.state = publish_state::dropped;
+      status.reason = drop_reason::overflow;
+      return status;
+    }
+
+    entry fresh{};
+    fresh.enqueued = now;
+    fresh.ttl_ms = static_cast<std::uint32_t>(std::clamp<std::int64_t>(options.ttl.count(), 0, UINT32_MAX));
+    fresh.coalesce_key = options.coalesce_key;
+    fresh.size = static_cast<std::uint32_t>(size);
+    fresh.topic_size = static_cast<std::uint16_t>(topic.size());
+    fresh.qos = options.qos;
+    fresh.retain = options.retain;
+    fresh.durable = options.durable;
+    fresh.priority = options.priority;
+    fresh.state = entry_state::waiting;
+
+    if (options.durable) {
+      detail::journal_record rec;
+      rec.kind = detail::journal_kind::message;
+      rec.qos = options.qos;
+      rec.retain = options.retain;
+      rec.priority = options.priority;
+      rec.ttl_ms = fresh.ttl_ms;
+      rec.coalesce_key = options.coalesce_key;
+      rec.topic = topic;
+      rec.payload = payload;
+      auto seq = append_record(rec, /*id_is_sequence=*/true);
+      if (!seq) return seq.error();
+      fresh.id = fresh.copy_seq = *seq;
+      status.id = *seq;
+      durable_end_ = *seq + 1;
+    }
+
+    if (replaced != npos) drop(replaced, drop_reason::coalesced);
+    status.evicted = 0;
+    (void)make_room(size, klass_new, npos, /*apply=*/true, status.evicted);
+    const std::size_t index = insert(fresh, topic, payload);
+    ++metrics_.enqueued;
+
+    if (options.durable && config_.commit_on_publish) {
+      if (auto r = commit(); !r) return r.error();
+      status.durable = true;
+    }
+    feed(now);
+    const entry& e = entries_[index];
+    status.state = e.state == entry_state::waiting ? publish_state::queued : publish_state::sent;
+    return status;
+  }
+
+  // Hands waiting messages to the session, expires, commits and tidies the journal. Call from the
+  // application loop (it does nothing that blocks beyond the store's own writes).
+  void pump(time_point now) noexcept {
+    if (construction_error_) return;
+    if (ttl_entries_ != 0 && now >= next_expiry_scan_) expire(now);
+    feed(now);
+    if (tidy_needed_) tidy();
+    if (uncommitted_ && now - last_commit_ >= config_.commit_interval) {
+      (void)commit();
+      last_commit_ = now;
+    }
+  }
+
+  // When pump() must run at the latest (never: nothing to do until publish() or a session event).
+  time_point next_deadline(time_point now) const noexcept {
+    time_point t = never;
+    if (uncommitted_) t = std::min(t, last_commit_ + config_.commit_interval);
+    if (ttl_entries_ != 0) t = std::min(t, next_expiry_scan_);
+    if (tidy_needed_) t = now;
+    if (session_.is_ready() && waiting() != 0 && handed_count_ < config_.feed_window && !feed_blocked_) {
+      if (waiting_[static_cast<std::size_t>(message_priority::critical)] != 0) return now;
+      t = std::min(t, std::max(rate_ready_, now));
+    }
+    return std::max(t, now);
+  }
+
+  // Makes every record so far durable (pump() does it every commit_interval).
+  result<void> commit() noexcept {
+    if (auto r = store_.commit(); !r) {
+      last_store_error_ = r.error();
+      return r;
+    }
+    uncommitted_ = false;
+    durable_through_ = durable_end_;
+    return success();
+  }
+
+  // Every durable message with an id below this is committed: it survives a crash.
+  std::uint64_t durable_through() const noexcept { return durable_through_; }
+
+  outbox_metrics metrics(time_point now) const noexcept {
+    outbox_metrics m = metrics_;
+    m.depth = live_records_;
+    m.waiting = waiting();
+    m.bytes = live_bytes_;
+    m.oldest_age = first_ < end_ ? now - entries_[first_].enqueued : duration{0};
+    return m;
+  }
+
+  std::size_t waiting() const noexcept { return waiting_[0] + waiting_[1] + waiting_[2]; }
+  std::size_t depth() const noexcept { return live_records_; }
+  std::error_code last_store_error() const noexcept { return last_store_error_; }
+  std::error_code construction_error() const noexcept { return construction_error_; }
+
+ private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  enum class entry_state : std::uint8_t { waiting, handed, released, dead };
+
+  struct entry {
+    std::uint64_t id = 0;          // durable: the store sequence number of its first record
+    std::uint64_t copy_seq = 0;    // durable: the sequence number of its live message record
+    std::uint64_t marker_seq = 0;  // durable: of its live state record (0: none)
+    time_point enqueued{};
+    std::uint32_t ttl_ms = 0;
+    std::uint32_t coalesce_key = 0;
+    std::uint32_t offset = 0;  // topic then payload, in the arena
+    std::uint32_t size = 0;
+    std::uint16_t topic_size = 0;
+    std::uint16_t packet_id = 0;
+    mqtt::token token = 0;
+    mqtt::qos qos = mqtt::qos::at_most_once;
+    bool retain = false;
+    bool durable = false;
+    message_priority priority = message_priority::normal;
+    entry_state state = entry_state::dead;
+  };
+
+  struct handed_slot {
+    mqtt::token token = 0;
+    std::size_t index = 0;
+  };
+
+  static std::size_t klass(const entry& e) noexcept { return static_cast<std::size_t>(e.priority); }
+  std::string_view topic_of(const entry& e) const noexcept {
+    return {reinterpret_cast<const char*>(arena_.get() + e.offset), e.topic_size};
+  }
+  bytes_view payload_of(const entry& e) const noexcept {
+    return {arena_.get() + e.offset + e.topic_size, e.size - e.topic_size};
+  }
+
+  // ---- entries and bytes ---------------------------------------------------------------------------
+  //
+  // Entries sit in publish order in [first_, end_), their bytes in the same order in the arena; a
+  // message that goes in the middle leaves a hole until compact() closes every hole at once (when the
+  // end of either array is reached). Both arrays are sized so that compact() always makes room for
+  // one more message within the bounds: amortised O(1) per message.
+
+  std::size_t insert(const entry& fresh, std::string_view topic, bytes_view payload) noexcept {
+    if (end_ == entry_capacity_ || arena_capacity_ - arena_end_ < fresh.size) compact();
+    THINGWELL_ASSERT(end_ < entry_capacity_ && arena_capacity_ - arena_end_ >= fresh.size);
+    const std::size_t index = end_++;
+    entry& e = entries_[index];
+    e = fresh;
+    e.offset = static_cast<std::uint32_t>(arena_end_);
+    if (!topic.empty()) std::memcpy(arena_.get() + arena_end_, topic.data(), topic.size());
+    if (!payload.empty()) std::memcpy(arena_.get() + arena_end_ + topic.size(), payload.data(), payload.size());
+    arena_end_ += fresh.size;
+    account(e);
+    return index;
+  }
+
+  void account(const entry& e) noexcept {
+    ++live_records_;
+    live_bytes_ += e.size;
+    if (e.state == entry_state::waiting) ++waiting_[klass(e)];
+    if (e.durable) ++durable_live_;
+    if (e.ttl_ms != 0) {
+      if (ttl_entries_++ == 0) next_expiry_scan_ = e.enqueued + config_.expiry_scan_interval;
+    }
+    if (e.coalesce_key != 0 && e.state == entry_state::waiting) ++keyed_waiting_;
+  }
+
+  void compact() noexcept {
+    std::size_t to = 0;
+    std::size_t bytes = 0;
+    for (std::size_t i = first_; i < end_; ++i) {
+      entry& e = entries_[i];
+      if (e.state == entry_state::dead) continue;
+      if (e.offset != bytes) std::memmove(arena_.get() + bytes, arena_.get() + e.offset, e.size);
+      e.offset = static_cast<std::uint32_t>(bytes);
+      bytes += e.size;
+      if (to != i) {
+        entries_[to] = e;
+        for (std::size_t h = 0; h < handed_count_; ++h)
+          if (handed_[h].index == i) handed_[h].index = to;
+      }
+      ++to;
+    }
+    first_ = 0;
+    end_ = to;
+    arena_end_ = bytes;
+    for (std::size_t& c : cursor_) c = 0;
+  }
+
+  // The message leaves the outbox: acknowledged, or dropped for `reason`.
+  void finish(std::size_t index, drop_reason reason) noexcept {
+    entry& e = entries_[index];
+    if (e.state == entry_state::dead) return;
+    if (e.state == entry_state::waiting) {
+      --waiting_[klass(e)];
+      if (e.coalesce_key != 0) --keyed_waiting_;
+    }
+    if (reason != drop_reason::none) ++metrics_.dropped[static_cast<std::size_t>(reason)];
+    --live_records_;
+    live_bytes_ -= e.size;
+    if (e.ttl_ms != 0) --ttl_entries_;
+    if (e.durable) {
+      --durable_live_;
+      if (!loading_) {
+        write_marker(e, detail::journal_kind::done);
+        tidy_needed_ = true;
+      }
+    }
+    e.state = entry_state::dead;
+    while (first_ < end_ && entries_[first_].state == entry_state::dead) ++first_;
+    if (first_ == end_) {
+      first_ = end_ = arena_end_ = 0;
+      for (std::size_t& c : cursor_) c = 0;
+    }
+  }
+
+  void drop(std::size_t index, drop_reason reason) noexcept { finish(index, reason); }
+
+  void make_waiting(entry& e) noexcept {
+    e.packet_id = 0;
+    e.state = entry_state::waiting;
+    ++waiting_[klass(e)];
+    if (e.coalesce_key != 0) ++keyed_waiting_;
+  }
+
+  std::size_t find_coalesced(std::uint32_t key) const noexcept {
+    for (std::size_t i = first_; i < end_; ++i)
+      if (entries_[i].state == entry_state::waiting && entries_[i].coalesce_key == key) return i;
+    return npos;
+  }
+
+  // Frees room for one message of `size` bytes and class `klass_new` by evicting waiting messages:
+  // lower classes first, oldest first; the new message's own class only under drop_oldest; never a
+  // higher class, and never what the session already holds. `skip` is going anyway (coalesced).
+  // With apply false only answers whether it can be done.
+  bool make_room(std::size_t size, std::size_t klass_new, std::size_t skip, bool apply, std::uint32_t& evicted) noexcept {
+    std::size_t records = live_records_ + 1;
+    std::size_t bytes = live_bytes_ + size;
+    if (skip != npos) {
+      --records;
+      bytes -= entries_[skip].size;
+    }
+    const auto fits = [&] { return records <= config_.max_records && bytes <= config_.max_bytes; };
+    for (std::size_t c = 0; c <= klass_new && !fits(); ++c) {
+      if (c == klass_new && config_.overflow != overflow_policy::drop_oldest) break;
+      if (waiting_[c] == 0) continue;
+      for (std::size_t i = std::max(cursor_[c], first_); i < end_ && !fits(); ++i) {
+        entry& e = entries_[i];
+        if (e.state != entry_state::waiting || klass(e) != c || i == skip) continue;
+        --records;
+        bytes -= e.size;
+        if (apply) {
+          drop(i, drop_reason::overflow);
+          ++evicted;
+        }
+      }
+    }
+    return fits();
+  }
+
+  // ---- feeding the session -------------------------------------------------------------------------
+
+  bool expired(const entry& e, time_point now) const noexcept {
+    return e.ttl_ms != 0 && now - e.enqueued > duration{e.ttl_ms};
+  }
+
+  void expire(time_point now) noexcept {
+    for (std::size_t i = first_; i < end_; ++i)
+      if (entries_[i].state == entry_state::waiting && expired(entries_[i], now)) drop(i, drop_reason::expired);
+    next_expiry_scan_ = now + config_.expiry_scan_interval;
+  }
+
+  // The oldest waiting message of the highest class that has one.
+  std::size_t next_waiting() noexcept {
+    for (std::size_t c = priority_classes; c-- > 0;) {
+      if (waiting_[c] == 0) continue;
+      std::size_t& i = cursor_[c];
+      if (i < first_) i = first_;
+      for (; i < end_; ++i)
+        if (entries_[i].state == entry_state::waiting && klass(entries_[i]) == c) return i;
+    }
+    return npos;
+  }
+
+  void feed(time_point now) noexcept {
+    if (!session_.is_ready()) return;
+    feed_blocked_ = false;
+    while (handed_count_ < config_.feed_window) {
+      const std::size_t index = next_waiting();
+      if (index == npos) return;
+      if (expired(entries_[index], now)) {
+        drop(index, drop_reason::expired);
+        continue;
+      }
+      if (entries_[index].priority != message_priority::critical && !bucket_.unlimited()) {
+        if (!bucket_.try_take(now)) {
+          rate_ready_ = bucket_.ready_at(now);
+          return;
+        }
+      }
+      if (!hand(index)) {
+        feed_blocked_ = true;  // the session is full: on_publish_done makes room
+        return;
+      }
+    }
+  }
+
+  bool hand(std::size_t index) noexcept {
+    entry& e = entries_[index];
+    auto t = session_.publish(topic_of(e), payload_of(e), {.qos = e.qos, .retain = e.retain});
+    if (!t) {
+      if (t.error() == errc::capacity_exceeded || t.error() == errc::not_connected) return false;
+      drop(index, drop_reason::failed);  // it would be refused again: too large, QoS or retain not supported
+      return true;
+    }
+    ++metrics_.handed;
+    --waiting_[klass(e)];
+    if (e.coalesce_key != 0) --keyed_waiting_;
+    if (e.qos == mqtt::qos::at_most_once) {
+      // Written or queued by the session; nothing more will be heard of it.
+      e.state = entry_state::handed;
+      ++metrics_.delivered;
+      finish(index, drop_reason::none);
+      return true;
+    }
+    e.state = entry_state::handed;
+    e.token = *t;
+    handed_[handed_count_++] = handed_slot{*t, index};
+    return true;
+  }
+
+  std::size_t take_handed(mqtt::token t, bool remove) noexcept {
+    for (std::size_t h = 0; h < handed_count_; ++h) {
+      if (handed_[h].token != t) continue;
+      const std::size_t index = handed_[h].index;
+      if (remove) handed_[h] = handed_[--handed_count_];
+      return index;
+    }
+    return npos;
+  }
+
+  // ---- publish_tracker ------------------------------------------------------------------------------
+
+  void on_packet_id(mqtt::token t, std::uint16_t packet_id) override {
+    const std::size_t index = take_handed(t, false);
+    if (index == npos) return;
+    entry& e = entries_[index];
+    e.packet_id = packet_id;
+    if (e.durable) write_state(e);
+  }
+
+  void on_released(mqtt::token t) override {
+    const std::size_t index = take_handed(t, false);
+    if (index == npos) return;
+    entry& e = entries_[index];
+    e.state = entry_state::released;
+    if (e.durable) write_state(e);
+  }
+
+  void on_publish_done(mqtt::token t, std::error_code ec) override {
+    const std::size_t index = take_handed(t, true);
+    if (index == npos) return;
+    feed_blocked_ = false;
+    // A refusal by the broker is final: sending it again would be refused again.
+    if (!ec) ++metrics_.delivered;
+    finish(index, ec ? drop_reason::failed : drop_reason::none);
+  }
+
+  // ---- the journal ----------------------------------------------------------------------------------
+
+  result<std::uint64_t> append_record(const detail::journal_record& rec, bool id_is_sequence) noexcept {
+    detail::journal_record r = rec;
+    // A new message's id is the sequence number its record gets; stores number records one by one, so
+    // that is the store's next sequence: written as a placeholder here and implied on replay.
+    if (id_is_sequence) r.id = detail::journal_self_id;
+    const std::size_t n = detail::encode_journal(r, mutable_bytes(scratch_.get(), scratch_capacity_));
+    auto seq = store_.append(bytes_view(scratch_.get(), n));
+    if (!seq) {
+      last_store_error_ = seq.error();
+      return seq.error();
+    }
+    uncommitted_ = true;
+    return *seq;
+  }
+
+  bool write_message(entry& e) noexcept {
+    detail::journal_record rec;
+    rec.kind = detail::journal_kind::message;
+    rec.id = e.id;
+    rec.qos = e.qos;
+    rec.retain = e.retain;
+    rec.priority = e.priority;
+    rec.ttl_ms = e.ttl_ms;
+    rec.coalesce_key = e.coalesce_key;
+    rec.topic = topic_of(e);
+    rec.payload = payload_of(e);
+    auto seq = append_record(rec, false);
+    if (!seq) return false;
+    e.copy_seq = *seq;
+    return true;
+  }
+
+  void write_marker(entry& e, detail::journal_kind kind) noexcept {
+    detail::journal_record rec;
+    rec.kind = kind;
+    rec.id = e.id;
+    rec.packet_id = e.packet_id;
+    auto seq = append_record(rec, false);
+    if (!seq) {
+      ++metrics_.journal_errors;
+      return;
+    }
+    if (kind != detail::journal_kind::done) {
+      e.marker_seq = *seq;
+      tidy_needed_ = true;  // the previous state record is dead now
+    }
+  }
+
+  // The state of a message that has one: its identifier, then PUBREC if it came.
+  void write_state(entry& e) noexcept {
+    if (e.packet_id == 0) return;
+    write_marker(e, detail::journal_kind::sent);
+    if (e.state == entry_state::released) write_marker(e, detail::journal_kind::released);
+  }
+
+  // Durable entries are in id order in [first_, end_) (ids grow; replay sorts them).
+  std::size_t find_durable(std::uint64_t id) const noexcept {
+    for (std::size_t i = first_; i < end_; ++i) {
+      const entry& e = entries_[i];
+      if (!e.durable) continue;
+      if (e.id == id) return i;
+      if (e.id > id) break;
+    }
+    return npos;
+  }
+
+  void replay(const detail::journal_record& rec, time_point now) noexcept {
+    // A message record written by publish() has no id of its own yet: its id is its sequence number.
+    std::uint64_t id = rec.id;
+    if (rec.kind == detail::journal_kind::message && id == detail::journal_self_id) id = replay_sequence_;
+    const std::size_t index = find_any(id);
+    switch (rec.kind) {
+      case detail::journal_kind::message: {
+        if (index != npos) return;  // a second copy: a crash came between copying and popping
+        entry fresh{};
+        fresh.id = id;
+        fresh.enqueued = now;
+        fresh.ttl_ms = rec.ttl_ms;
+        fresh.coalesce_key = rec.coalesce_key;
+        fresh.size = static_cast<std::uint32_t>(rec.topic.size() + rec.payload.size());
+        fresh.topic_size = static_cast<std::uint16_t>(rec.topic.size());
+        fresh.qos = rec.qos;
+        fresh.retain = rec.retain;
+        fresh.durable = true;
+        fresh.priority = rec.priority;
+        fresh.state = entry_state::handed;  // not counted as waiting until open() decides
+        if (fresh.size > config_.max_message_bytes || live_records_ + 1 > config_.max_records ||
+            live_bytes_ + fresh.size > config_.max_bytes) {
+          ++metrics_.dropped[static_cast<std::size_t>(drop_reason::overflow)];
+          return;
+        }
+        insert_sorted(fresh, rec.topic, rec.payload);
+        return;
+      }
+      case detail::journal_kind::sent:
+        if (index != npos && entries_[index].state != entry_state::dead) {
+          entries_[index].packet_id = rec.packet_id;
+          entries_[index].state = entry_state::handed;
+        }
+        return;
+      case detail::journal_kind::released:
+        if (index != npos && entries_[index].state != entry_state::dead && entries_[index].packet_id != 0)
+          entries_[index].state = entry_state::released;
+        return;
+      case detail::journal_kind::done:
+        if (index != npos) finish(index, drop_reason::none);
+        else done_before_copy(id);
+        return;
+    }
+  }
+
+  // Replay needs the sequence number of the record being replayed for messages written by publish().
+  // peek() reports it; open() keeps it here.
+  std::uint64_t replay_sequence_ = 0;
+
+  // Replay: a done record can only follow its message (copies are made of live messages only), so a
+  // done for an id not held means the message was already gone. Nothing to do.
+  void done_before_copy(std::uint64_t) noexcept {}
+
+  // Replay: entries may be dead (done) but still present so that a later copy is recognised.
+  std::size_t find_any(std::uint64_t id) const noexcept {
+    // Replay inserts in id order, mostly at the end: search from the end.
+    for (std::size_t i = end_; i-- > 0;) {
+      if (entries_[i].id == id && entries_[i].durable) return i;
+      if (entries_[i].durable && entries_[i].id < id) break;
+    }
+    return npos;
+  }
+
+  // Replay: copies moved to the tail arrive out of id order; they are put back in place, bytes too,
+  // so that entries and arena keep the same order.
+  void insert_sorted(const entry& fresh, std::string_view topic, bytes_view payload) noexcept {
+    std::size_t at = end_;
+    while (at > 0 && entries_[at - 1].id > fresh.id) --at;
+    if (at == end_) {
+      (void)insert(fresh, topic, payload);
+      return;
+    }
+    if (end_ == entry_capacity_ || arena_capacity_ - arena_end_ < fresh.size) {
+      compact();
+      at = end_;
+      while (at > 0 && entries_[at - 1].id > fresh.id) --at;
+    }
+    const std::size_t offset = at < end_ ? entries_[at].offset : arena_end_;
+    std::memmove(arena_.get() + offset + fresh.size, arena_.get() + offset, arena_end_ - offset);
+    std::copy_backward(&entries_[at], &entries_[end_], &entries_[end_ + 1]);
+    for (std::size_t i = at + 1; i <= end_; ++i) entries_[i].offset += fresh.size;
+    ++end_;
+    arena_end_ += fresh.size;
+    entry& e = entries_[at];
+    e = fresh;
+    e.offset = static_cast<std::uint32_t>(offset);
+    std::memcpy(arena_.get() + offset, topic.data(), topic.size());
+    if (!payload.empty()) std::memcpy(arena_.get() + offset + topic.size(), payload.data(), payload.size());
+    if (at < first_) first_ = at;
+    account(e);
+  }
+
+  // Pops dead records from the head of the journal; copies a live one to the tail when the journal
+  // has grown well past what is live (a message waiting behind others holds up the head).
+  void tidy() noexcept {
+    tidy_needed_ = false;
+    for (int budget = 0; budget < 1024 && store_.records() != 0; ++budget) {
+      auto info = store_.peek(mutable_bytes(scratch_.get(), scratch_capacity_));
+      if (!info) {
+        if (info.error() == errc::buffer_too_small) (void)store_.pop();
+        else return;
+        continue;
+      }
+      auto rec = detail::decode_journal(bytes_view(scratch_.get(), info->size));
+      if (!rec) {
+        (void)store_.pop();
+        continue;
+      }
+      const std::uint64_t id =
+          rec->kind == detail::journal_kind::message && rec->id == detail::journal_self_id ? info->sequence : rec->id;
+      const std::size_t index = find_durable(id);
+      bool live = index != npos && entries_[index].state != entry_state::dead;
+      if (live) {
+        const entry& e = entries_[index];
+        live = rec->kind == detail::journal_kind::message ? info->sequence == e.copy_seq
+                                                          : (rec->kind != detail::journal_kind::done && info->sequence == e.marker_seq);
+      }
+      if (!live) {
+        if (store_.pop()) uncommitted_ = true;
+        continue;
+      }
+      if (store_.records() <= 4 * durable_live_ + 64) return;  // not worth copying yet
+      entry& e = entries_[index];
+      if (!write_message(e)) return;  // full: try again after more has been popped
+      write_state(e);
+      ++metrics_.compactions;
+      // The record at the head is the old copy (or the old state record): dead now.
+      if (store_.pop()) uncommitted_ = true;
+    }
+    tidy_needed_ = true;  // budget used up: carry on at the next pump()
+  }
+
+  mqtt::session& session_;
+  Store& store_;
+  outbox_config config_;
+  std::error_code construction_error_{};
+  std::error_code last_store_error_{};
+
+  std::unique_ptr<entry[]> entries_;
+  std::unique_ptr<byte[]> arena_;
+  std::unique_ptr<byte[]> scratch_;
+  std::unique_ptr<handed_slot[]> handed_;
+  std::size_t entry_capacity_ = 0;
+  std::size_t arena_capacity_ = 0;
+  std::size_t scratch_capacity_ = 0;
+  std::size_t handed_capacity_ = 0;
+
+  std::size_t first_ = 0;  // oldest entry not dead
+  std::size_t end_ = 0;
+  std::size_t arena_end_ = 0;
+  std::size_t cursor_[priority_classes] = {};  // per class: no waiting message of the class before it
+  std::size_t handed_count_ = 0;
+
+  std::size_t live_records_ = 0;
+  std::size_t live_bytes_ = 0;
+  std::size_t waiting_[priority_classes] = {};
+  std::size_t durable_live_ = 0;
+  std::size_t ttl_entries_ = 0;
+  std::size_t keyed_waiting_ = 0;
+
+  token_bucket bucket_;
+  time_point rate_ready_{};
+  time_point next_expiry_scan_ = never;
+  time_point last_commit_{};
+  bool feed_blocked_ = false;
+  bool opened_ = false;
+  bool loading_ = false;
+  bool uncommitted_ = false;
+  bool tidy_needed_ = false;
+  std::uint64_t durable_end_ = 0;
+  std::uint64_t durable_through_ = 0;
+  outbox_metrics metrics_{};
+};
+
+}  // namespace thingwell::store
+// ----- end thingwell/store/outbox.hpp -----
 
 #if THINGWELL_HAS_POSIX
 // ----- begin thingwell/net/posix_tcp.hpp -----
@@ -17842,6 +18938,11 @@ class asio_client {
 
   // Direct access for code running on the client's strand (metrics, state, capabilities).
   mqtt::session& session() noexcept { return session_; }
+
+  // On the strand, after calling session() directly (session().publish(), store::asio_outbox): the
+  // session may have something to send now, which the I/O loop only looks for after its own events.
+  // Runs the loop once, in a later turn of the strand (several calls in one turn share that run).
+  void wake() { request_pump(); }
   const mqtt::session_metrics& metrics() const noexcept { return session_.metrics(); }
 
  private:
@@ -19433,6 +20534,11 @@ class asio_client {
 
   // Direct access for code running on the client's strand (metrics, state, capabilities).
   mqtt::session& session() noexcept { return session_; }
+
+  // On the strand, after calling session() directly (session().publish(), store::asio_outbox): the
+  // session may have something to send now, which the I/O loop only looks for after its own events.
+  // Runs the loop once, in a later turn of the strand (several calls in one turn share that run).
+  void wake() { request_pump(); }
   const mqtt::session_metrics& metrics() const noexcept { return session_.metrics(); }
 
  private:
@@ -19902,6 +21008,1454 @@ class asio_service_client final : public service_client, public mqtt::session_ob
 #endif  // THINGWELL_WITH_ASIO
 #endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_AWS_ASIO_SERVICE_CLIENT_HPP
 // ----- end thingwell/aws/asio_service_client.hpp -----
+// ----- begin thingwell/store/asio_outbox.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_ASIO_OUTBOX_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_ASIO_OUTBOX_HPP
+// thingwell — the outbox (outbox.hpp) in front of an Asio client (net/asio_client.hpp).
+//
+//   asio::io_context io;
+//   net::asio_client<> client{io.get_executor(), options};      // options.mode = always_resume
+//   store::file_log log = *store::file_log::open("/var/lib/app/outbox");
+//   store::asio_outbox box(client, log, {.max_records = 4096});
+//   box.open();                                                   // before async_connect: replays the log
+//   client.async_connect([](std::error_code) {});
+//   box.async_publish("dt/t/1", payload, {.qos = mqtt::qos::at_least_once, .durable = true},
+//                     [](std::error_code ec, store::publish_status s) { /* s.durable: committed */ });
+//   io.run();
+//
+// Why a wrapper and not just an outbox over client.session(): the outbox is not thread-safe and the
+// session belongs to the client's strand, so every call into the outbox must run on that strand; and
+// the Asio loop sleeps until socket or timer events, so something has to run outbox::pump() when it
+// has work (an acknowledgement freed the window, the session became ready, a commit or TTL scan is
+// due) and has to tell the client that the outbox handed the session something to send (wake()).
+//
+// How: the outbox lives on the client's strand. pump() runs (1) after each publish, (2) when the
+// session reports ready or a completed publish (this wrapper takes the client's observer slot and
+// forwards every event to the observer given to set_observer()), and (3) on a steady_timer armed at
+// outbox::next_deadline(). After each pump the client is woken so that what was handed is written.
+//
+// async_publish() completes with void(std::error_code, publish_status) once outbox::publish() has
+// returned, i.e. when the message is kept (and, for durable messages with commit_on_publish,
+// committed), not when the broker acknowledged it. The topic and payload are copied when called off the
+// strand. Completion tokens as for the client (callbacks, use_future, use_awaitable).
+//
+// Lifetime: like the client, destroy it when no handler of it can run any more (io_context stopped,
+// or on the strand after the client is stopped); it must be destroyed before the client.
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ----- begin thingwell/net/asio_client.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+// thingwell — the Asio driver: an MQTT client for Linux devices, gateways and servers.
+//
+//   asio::io_context io;
+//   net::asio_client<net::asio_tcp> client{io.get_executor(), options};
+//   client.async_connect([&](std::error_code ec) {
+//     client.async_publish("dt/demo", as_bytes("hello"), {.qos = mqtt::qos::at_least_once},
+//                          [](std::error_code ec) { /* PUBACK received, or why not */ });
+//   });
+//   io.run();
+//
+// Every operation takes an Asio completion token: a callback, asio::use_future, asio::use_awaitable.
+// The client lives on a strand; its methods may be called from any thread. Reconnection with backoff
+// runs on its own; operations wait across reconnects (QoS 1/2 messages are stored and resent).
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/async_result.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/io_context.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+// ----- begin thingwell/net/asio_tcp.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+// thingwell — TCP for the Asio driver.
+//
+// A stream for asio_client: resolve + connect, write everything, read some, close. Like the poll
+// driver's TCP, the plaintext type refuses hosts that are not loopback; `asio_insecure_tcp` is the
+// explicit opt-in for clear text over a network. TLS streams wrap asio_raw_tcp.
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/associated_allocator.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+// ----- begin thingwell/net/posix_tcp.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+// thingwell — TCP over POSIX sockets for the poll driver.
+//
+// raw_tcp is the building block (TLS runs on top of it). As a transport of its own it is plaintext,
+// so the public types keep the security default: `tcp` refuses any host that is not loopback, and
+// sending MQTT in clear text over a real network needs the type that says so, `insecure_tcp`.
+
+#if THINGWELL_HAS_POSIX
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace thingwell::net {
+
+namespace detail {
+
+inline std::error_code from_errno(int e) noexcept {
+  switch (e) {
+    case ECONNREFUSED: return errc::connection_refused;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED:
+    case ENOTCONN: return errc::connection_reset;
+    case ENETUNREACH:
+    case EHOSTUNREACH: return errc::network_unreachable;
+    case ETIMEDOUT: return errc::timed_out;
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+      return errc::would_block;
+    default: return {e, std::system_category()};
+  }
+}
+
+// True for "localhost" and addresses in 127.0.0.0/8 and ::1.
+inline bool is_loopback_host(std::string_view host) noexcept {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr a4{};
+  const std::string h(host);
+  if (::inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  return false;
+}
+
+}  // namespace detail
+
+class raw_tcp {
+ public:
+  raw_tcp() = default;
+  raw_tcp(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+  raw_tcp(const raw_tcp&) = delete;
+  raw_tcp& operator=(const raw_tcp&) = delete;
+  raw_tcp(raw_tcp&& o) noexcept : host_(std::move(o.host_)), port_(o.port_), fd_(o.fd_), connecting_(o.connecting_) {
+    o.fd_ = -1;
+  }
+  ~raw_tcp() { close(); }
+
+  void set_endpoint(std::string host, std::uint16_t port) {
+    host_ = std::move(host);
+    port_ = port;
+  }
+  const std::string& host() const noexcept { return host_; }
+  std::uint16_t port() const noexcept { return port_; }
+
+  // Name resolution blocks (getaddrinfo); the connect itself does not.
+  result<open_status> open() noexcept {
+    if (fd_ >= 0 && !connecting_) return open_status::open;
+    if (fd_ < 0) return start_connect();
+    return finish_connect();
+  }
+
+  result<std::size_t> send(bytes_view out) noexcept {
+    if (fd_ < 0) return errc::not_connected;
+    for (;;) {
+      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      return detail::from_errno(errno);
+    }
+  }
+
+  result<std::size_t> recv(mutable_bytes in) noexcept {
+    if (fd_ < 0) return errc::not_connected;
+    for (;;) {
+      const ssize_t n = ::recv(fd_, in.data(), in.size(), 0);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) return errc::connection_reset;
+      if (errno == EINTR) continue;
+      return detail::from_errno(errno);
+    }
+  }
+
+  void close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    connecting_ = false;
+  }
+
+  int native_handle() const noexcept { return fd_; }
+  bool wants_write() const noexcept { return connecting_; }
+
+ private:
+  result<open_status> start_connect() noexcept {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(port_);
+    if (::getaddrinfo(host_.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr)
+      return errc::host_not_found;
+    std::error_code last = errc::connection_refused;
+    for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        last = detail::from_errno(errno);
+        continue;
+      }
+      // MQTT packets are small and latency matters more than coalescing (Nagle + delayed ACK
+      // cost ~40 ms per round trip).
+      const int one = 1;
+      (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+        ::freeaddrinfo(found);
+        fd_ = fd;
+        connecting_ = false;
+        return open_status::open;
+      }
+      if (errno == EINPROGRESS) {
+        ::freeaddrinfo(found);
+        fd_ = fd;
+        connecting_ = true;
+        return open_status::in_progress;
+      }
+      last = detail::from_errno(errno);
+      ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    return last;
+  }
+
+  result<open_status> finish_connect() noexcept {
+    pollfd p{fd_, POLLOUT, 0};
+    const int r = ::poll(&p, 1, 0);
+    if (r == 0) return open_status::in_progress;
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (r < 0 || ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error != 0) {
+      close();
+      return detail::from_errno(error);
+    }
+    connecting_ = false;
+    return open_status::open;
+  }
+
+  std::string host_;
+  std::uint16_t port_ = 0;
+  int fd_ = -1;
+  bool connecting_ = false;
+};
+
+// Plaintext TCP to loopback only (a local broker, tests). Anything else: errc::insecure_transport.
+class tcp : public raw_tcp {
+ public:
+  using raw_tcp::raw_tcp;
+  result<open_status> open() noexcept {
+    if (!detail::is_loopback_host(host())) return errc::insecure_transport;
+    return raw_tcp::open();
+  }
+};
+
+// Plaintext TCP to any host. The name is the opt-in: MQTT credentials and payloads travel in clear.
+class insecure_tcp : public raw_tcp {
+ public:
+  using raw_tcp::raw_tcp;
+};
+
+static_assert(nonblocking_transport<tcp>);
+static_assert(nonblocking_transport<insecure_tcp>);
+static_assert(pollable<tcp>);
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_HAS_POSIX
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_POSIX_TCP_HPP
+// ----- end thingwell/net/posix_tcp.hpp -----
+
+namespace thingwell::net {
+
+namespace detail {
+inline std::error_code from_asio(const std::error_code& ec) noexcept {
+  if (!ec) return {};
+  if (ec == asio::error::connection_refused) return errc::connection_refused;
+  if (ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted || ec == asio::error::not_connected)
+    return errc::connection_reset;
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again) return errc::host_not_found;
+  if (ec == asio::error::network_unreachable || ec == asio::error::host_unreachable) return errc::network_unreachable;
+  if (ec == asio::error::timed_out) return errc::timed_out;
+  if (ec == asio::error::operation_aborted) return errc::cancelled;
+  return ec;
+}
+}  // namespace detail
+
+class asio_raw_tcp {
+ public:
+  using executor_type = asio::any_io_executor;
+
+  explicit asio_raw_tcp(executor_type ex) : socket_(ex), resolver_(ex) {}
+
+  executor_type get_executor() noexcept { return socket_.get_executor(); }
+
+  // handler(std::error_code)
+  template <class Handler>
+  void async_open(const std::string& host, std::uint16_t port, Handler&& handler) {
+    resolver_.async_resolve(
+        host, std::to_string(port),
+        [this, h = std::forward<Handler>(handler)](std::error_code ec, asio::ip::tcp::resolver::results_type found) mutable {
+          if (ec) return h(detail::from_asio(ec));
+          asio::async_connect(socket_, found, [this, h = std::move(h)](std::error_code ec2, const asio::ip::tcp::endpoint&) mutable {
+            if (!ec2) {
+              // MQTT packets are small; Nagle + delayed ACK would add ~40 ms per exchange.
+              std::error_code ignored;
+              socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+            }
+            h(detail::from_asio(ec2));
+          });
+        });
+  }
+
+  // handler(std::error_code, std::size_t): all of `data` is written unless an error is reported.
+  // The caller's handler allocator (if any) serves the operation's state too.
+  template <class Handler>
+  void async_write(bytes_view data, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
+    asio::async_write(socket_, asio::buffer(data.data(), data.size()),
+                      asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                        h(detail::from_asio(ec), n);
+                      }));
+  }
+
+  // handler(std::error_code, std::size_t)
+  template <class Handler>
+  void async_read_some(mutable_bytes space, Handler&& handler) {
+    auto alloc = asio::get_associated_allocator(handler);
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            asio::bind_allocator(alloc, [h = std::forward<Handler>(handler)](std::error_code ec, std::size_t n) mutable {
+                              h(detail::from_asio(ec), n);
+                            }));
+  }
+
+  // Cancels everything pending; their handlers see errc::cancelled.
+  void close() noexcept {
+    std::error_code ignored;
+    resolver_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::resolver resolver_;
+};
+
+// Plaintext TCP to loopback only.
+class asio_tcp : public asio_raw_tcp {
+ public:
+  using asio_raw_tcp::asio_raw_tcp;
+  template <class Handler>
+  void async_open(const std::string& host, std::uint16_t port, Handler&& handler) {
+    if (!detail::is_loopback_host(host)) {
+      asio::post(get_executor(), [h = std::forward<Handler>(handler)]() mutable { h(make_error_code(errc::insecure_transport)); });
+      return;
+    }
+    asio_raw_tcp::async_open(host, port, std::forward<Handler>(handler));
+  }
+};
+
+// Plaintext TCP to any host: the name is the opt-in.
+class asio_insecure_tcp : public asio_raw_tcp {
+ public:
+  using asio_raw_tcp::asio_raw_tcp;
+};
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TCP_HPP
+// ----- end thingwell/net/asio_tcp.hpp -----
+// ----- begin thingwell/net/completion.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+// thingwell — a type-erased Asio completion handler.
+//
+// A publish completes when its PUBACK arrives, long after async_publish returned, so its handler
+// (a callback, a use_future promise, a coroutine's continuation...) must be stored without knowing
+// its type. Small handlers live inside the object; only large ones go to the heap. Completion always
+// goes through the handler's associated executor, never inline, so a handler may call back into the
+// client freely.
+
+#if THINGWELL_WITH_ASIO
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/post.hpp>
+
+#include <cstddef>
+#include <new>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace thingwell::net::detail {
+
+class completion {
+ public:
+  completion() noexcept = default;
+
+  // `adapt` turns (error_code, reason_code) into the handler's own signature.
+  template <class Handler, class Executor, class Adapt>
+  completion(Handler&& h, const Executor& fallback, Adapt adapt) {
+    using stored = bound<std::decay_t<Handler>, Executor, Adapt>;
+    if constexpr (sizeof(stored) <= inline_size && alignof(stored) <= alignof(std::max_align_t)) {
+      target_ = ::new (static_cast<void*>(storage_)) stored{std::forward<Handler>(h), fallback, adapt};
+      inline_ = true;
+    } else {
+      target_ = new stored{std::forward<Handler>(h), fallback, adapt};
+      inline_ = false;
+    }
+    ops_ = &ops_for<stored>;
+  }
+
+  completion(completion&& o) noexcept { take(o); }
+  completion& operator=(completion&& o) noexcept {
+    if (this != &o) {
+      reset();
+      take(o);
+    }
+    return *this;
+  }
+  completion(const completion&) = delete;
+  completion& operator=(const completion&) = delete;
+  ~completion() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  // Posts the handler with the outcome; the completion is empty afterwards.
+  void complete(std::error_code ec, mqtt::reason_code rc = mqtt::reason_code::success) {
+    finish(ec, rc, nullptr);
+  }
+
+  // For code already running in a fresh turn on `here` (so no caller can be re-entered): a handler
+  // whose executor is `here` runs at once, any other is posted to its executor.
+  void complete_on(const asio::any_io_executor& here, std::error_code ec, mqtt::reason_code rc) {
+    finish(ec, rc, &here);
+  }
+
+  void reset() noexcept {
+    if (ops_ != nullptr) ops_->destroy(target_, inline_);
+    ops_ = nullptr;
+    target_ = nullptr;
+  }
+
+ private:
+  // Room for a callback with a few captures plus the strand it falls back to.
+  static constexpr std::size_t inline_size = 16 * sizeof(void*);
+
+  template <class H, class Executor, class Adapt>
+  struct bound {
+    H handler;
+    Executor fallback;
+    Adapt adapt;
+  };
+
+  void finish(std::error_code ec, mqtt::reason_code rc, const asio::any_io_executor* here) {
+    if (ops_ == nullptr) return;
+    const ops* o = ops_;
+    void* t = target_;
+    const bool was_inline = inline_;
+    ops_ = nullptr;
+    target_ = nullptr;
+    o->post(t, was_inline, ec, rc, here);
+  }
+
+  struct ops {
+    void (*post)(void* target, bool is_inline, std::error_code, mqtt::reason_code, const asio::any_io_executor* here);
+    void (*move)(void* from, void* to) noexcept;
+    void (*destroy)(void* target, bool is_inline) noexcept;
+  };
+
+  template <class Stored>
+  static void post_impl(void* target, bool is_inline, std::error_code ec, mqtt::reason_code rc,
+                        const asio::any_io_executor* here) {
+    auto* s = static_cast<Stored*>(target);
+    auto ex = asio::get_associated_executor(s->handler, s->fallback);
+    auto adapt = s->adapt;
+    // Only a handler that kept the default executor (the client's strand) can run here; futures,
+    // coroutines and explicitly bound handlers go to their own executor.
+    if constexpr (std::is_same_v<decltype(ex), asio::any_io_executor>) {
+      if (here != nullptr && ex == *here) {
+        auto h = std::move(s->handler);
+        destroy_impl<Stored>(target, is_inline);
+        adapt(h, ec, rc);
+        return;
+      }
+    }
+    asio::post(ex, [h = std::move(s->handler), adapt, ec, rc]() mutable { adapt(h, ec, rc); });
+    destroy_impl<Stored>(target, is_inline);
+  }
+  template <class Stored>
+  static void move_impl(void* from, void* to) noexcept {
+    ::new (to) Stored(std::move(*static_cast<Stored*>(from)));
+    static_cast<Stored*>(from)->~Stored();
+  }
+  template <class Stored>
+  static void destroy_impl(void* target, bool is_inline) noexcept {
+    if (is_inline) static_cast<Stored*>(target)->~Stored();
+    else delete static_cast<Stored*>(target);
+  }
+  template <class Stored>
+  static constexpr ops ops_for{&post_impl<Stored>, &move_impl<Stored>, &destroy_impl<Stored>};
+
+  void take(completion& o) noexcept {
+    if (o.ops_ == nullptr) return;
+    ops_ = o.ops_;
+    inline_ = o.inline_;
+    if (inline_) {
+      ops_->move(o.target_, storage_);
+      target_ = storage_;
+    } else {
+      target_ = o.target_;
+    }
+    o.ops_ = nullptr;
+    o.target_ = nullptr;
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[inline_size];
+  void* target_ = nullptr;
+  const ops* ops_ = nullptr;
+  bool inline_ = false;
+};
+
+// Adapters from the stored (error_code, reason_code) outcome to each operation's signature.
+struct complete_with_error {
+  template <class H>
+  void operator()(H& h, std::error_code ec, mqtt::reason_code) const {
+    std::move(h)(ec);
+  }
+};
+struct complete_with_reason {
+  template <class H>
+  void operator()(H& h, std::error_code ec, mqtt::reason_code rc) const {
+    std::move(h)(ec, rc);
+  }
+};
+
+}  // namespace thingwell::net::detail
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_COMPLETION_HPP
+// ----- end thingwell/net/completion.hpp -----
+// ----- begin thingwell/net/handler_memory.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+// thingwell — memory for the one read and one write a connection has outstanding.
+//
+// Asio allocates the state of every asynchronous operation through the handler's associated
+// allocator. A connection never has more than one socket read and one socket write in flight, so
+// each gets a fixed block that is reused for the whole connection: no heap traffic per message.
+// (Asio's own per-thread cache holds only two blocks and is shared with everything else.)
+
+#include <cstddef>
+#include <new>
+
+namespace thingwell::net::detail {
+
+class handler_memory {
+ public:
+  handler_memory() noexcept = default;
+  handler_memory(const handler_memory&) = delete;
+  handler_memory& operator=(const handler_memory&) = delete;
+
+  void* allocate(std::size_t size) {
+    for (block& b : blocks_) {
+      if (!b.in_use && size <= sizeof(b.storage)) {
+        b.in_use = true;
+        return b.storage;
+      }
+    }
+    return ::operator new(size);
+  }
+  void deallocate(void* p) noexcept {
+    for (block& b : blocks_) {
+      if (p == b.storage) {
+        b.in_use = false;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+
+ private:
+  // Two blocks: while a completion runs through the strand its wrapper holds one, and the next
+  // operation, started from that completion, takes the other.
+  struct block {
+    alignas(std::max_align_t) unsigned char storage[512];
+    bool in_use = false;
+  };
+  block blocks_[2];
+};
+
+template <class T>
+class handler_allocator {
+ public:
+  using value_type = T;
+  explicit handler_allocator(handler_memory& memory) noexcept : memory_(&memory) {}
+  template <class U>
+  handler_allocator(const handler_allocator<U>& other) noexcept : memory_(other.memory_) {}
+
+  T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { memory_->deallocate(p); }
+
+  template <class U>
+  friend bool operator==(const handler_allocator& a, const handler_allocator<U>& b) noexcept {
+    return a.memory_ == b.memory_;
+  }
+
+ private:
+  template <class>
+  friend class handler_allocator;
+  handler_memory* memory_;
+};
+
+}  // namespace thingwell::net::detail
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_HANDLER_MEMORY_HPP
+// ----- end thingwell/net/handler_memory.hpp -----
+// ----- begin thingwell/net/pending_table.hpp -----
+#ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+#define THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+// thingwell — completions waiting for their acknowledgement, keyed by token.
+//
+// An open-addressing table and a slab of values, both grown geometrically: after warm-up a publish
+// adds and removes an entry without touching the heap (a node-based map allocates on every insert).
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace thingwell::net::detail {
+
+template <class Value>
+class pending_table {
+ public:
+  using key_type = std::uint32_t;  // 0 is never a key
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+
+  void insert(key_type key, Value value) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 64 : slots_.size() * 2);
+    std::uint32_t index;
+    if (!free_.empty()) {
+      index = free_.back();
+      free_.pop_back();
+      values_[index] = std::move(value);
+    } else {
+      index = static_cast<std::uint32_t>(values_.size());
+      values_.push_back(std::move(value));
+    }
+    place(key, index);
+    ++count_;
+  }
+
+  // Moves the value for `key` into `out` and removes it; false if absent.
+  bool take(key_type key, Value& out) {
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].key == 0) return false;
+      if (slots_[i].key != key) continue;
+      const std::uint32_t index = slots_[i].index;
+      out = std::move(values_[index]);
+      free_.push_back(index);
+      erase_slot(i);
+      --count_;
+      return true;
+    }
+  }
+
+  // Removes everything, handing each value to f.
+  template <class F>
+  void drain(F&& f) {
+    for (slot& s : slots_) {
+      if (s.key == 0) continue;
+      Value v = std::move(values_[s.index]);
+      s.key = 0;
+      f(v);
+    }
+    values_.clear();
+    free_.clear();
+    count_ = 0;
+  }
+
+ private:
+  struct slot {
+    key_type key = 0;
+    std::uint32_t index = 0;
+  };
+
+  static std::size_t hash(key_type key) noexcept { return static_cast<std::size_t>(key * 2654435761u); }
+
+  void place(key_type key, std::uint32_t index) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash(key) & mask;
+    while (slots_[i].key != 0) i = (i + 1) & mask;
+    slots_[i] = {key, index};
+  }
+
+  // Linear-probing deletion by shifting later entries back, so lookups never need tombstones.
+  void erase_slot(std::size_t hole) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    slots_[hole].key = 0;
+    for (std::size_t i = (hole + 1) & mask; slots_[i].key != 0; i = (i + 1) & mask) {
+      const std::size_t home = hash(slots_[i].key) & mask;
+      // Move the entry into the hole if its home is not between the hole and its position.
+      const bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+      if (movable) {
+        slots_[hole] = slots_[i];
+        slots_[i].key = 0;
+        hole = i;
+      }
+    }
+  }
+
+  void rehash(std::size_t new_size) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(new_size, slot{});
+    for (const slot& s : old)
+      if (s.key != 0) place(s.key, s.index);
+  }
+
+  std::vector<slot> slots_;
+  std::vector<Value> values_;
+  std::vector<std::uint32_t> free_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace thingwell::net::detail
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_PENDING_TABLE_HPP
+// ----- end thingwell/net/pending_table.hpp -----
+
+namespace thingwell::net {
+
+// Everything a client needs, owned (unlike session_config, whose strings are views).
+struct client_options {
+  std::string host = "localhost";
+  std::uint16_t port = 1883;
+  std::string client_id;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  mqtt::protocol_version version = mqtt::protocol_version::v5;
+  std::uint16_t keep_alive = 60;
+  mqtt::session_mode mode = mqtt::session_mode::clean;
+  std::uint32_t session_expiry = 0;
+  struct will_options {
+    std::string topic;
+    std::string payload;
+    mqtt::qos qos = mqtt::qos::at_least_once;
+    bool retain = false;
+    std::uint32_t delay_interval = 0;  // MQTT 5: seconds before the broker publishes it
+  };
+  std::optional<will_options> will;
+  mqtt::broker_limits limits = mqtt::mqtt_spec_limits;
+  backoff_config reconnect{};
+  std::optional<backoff_config> fatal_reconnect;  // default: the session's slow path
+  duration connect_timeout{10000};
+  bool auto_reconnect = true;
+  bool queue_qos0_offline = false;
+  bool auto_topic_aliases = true;  // MQTT 5: shorter packets for repeated topics, a little more CPU
+  mqtt::session_limits memory{};
+};
+
+template <class Stream = asio_tcp>
+class asio_client {
+ public:
+  // A strand, type-erased. Over an io_context it is a strand of the io_context's own executor, which
+  // fits any_io_executor's small buffer: starting an operation then never allocates.
+  using executor_type = asio::any_io_executor;
+  using message = mqtt::publish;
+  using message_callback = std::function<void(const message&)>;
+
+  template <class... StreamArgs>
+  asio_client(asio::any_io_executor ex, client_options options, StreamArgs&&... stream_args)
+      : strand_(make_strand_for(ex)), options_(std::move(options)), timer_(strand_),
+        stream_factory_([this, args = std::make_tuple(std::forward<StreamArgs>(stream_args)...)]() {
+          return std::apply([this](const auto&... a) { return std::make_unique<Stream>(strand_, a...); }, args);
+        }),
+        bridge_(*this), session_(make_session_config(), bridge_, options_.memory) {}
+
+  asio_client(const asio_client&) = delete;
+  asio_client& operator=(const asio_client&) = delete;
+  ~asio_client() {
+    if (conn_) conn_->stream->close();
+    timer_.cancel();
+  }
+
+  executor_type get_executor() const noexcept { return strand_; }
+
+  // Lifecycle events (connecting, connected, disconnected, backoff...) are forwarded here as well.
+  void set_observer(mqtt::session_observer* observer) {
+    asio::dispatch(strand_, [this, observer] { user_observer_ = observer; });
+  }
+
+  // Messages that no subscription handler matched.
+  void set_default_handler(message_callback handler) {
+    asio::dispatch(strand_, [this, h = std::move(handler)]() mutable { default_handler_ = std::move(h); });
+  }
+
+  // Starts the client. Completes on the first "ready" (connected, subscriptions in place) or with the
+  // first attempt's error; reconnection goes on in the background either way until disconnect.
+  template <class Token>
+  auto async_connect(Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler) {
+          asio::dispatch(strand_, [this, h = std::move(handler)]() mutable {
+            connect_waiters_.emplace_back(std::move(h), strand_, detail::complete_with_error{});
+            if (session_.state() == mqtt::connection_state::ready) return finish_connect_waiters({});
+            if (session_.state() == mqtt::connection_state::idle || session_.state() == mqtt::connection_state::stopped) {
+              if (auto ec = session_.start(now())) return finish_connect_waiters(ec);
+            }
+            pump();
+          });
+        },
+        token);
+  }
+
+  // Publishes. QoS 0 completes once the message is accepted for sending; QoS 1/2 when the broker
+  // acknowledged it (with the MQTT 5 reason code as error if it refused). The payload is copied before
+  // this returns when called on the client's strand, otherwise before the call is queued.
+  template <class Token>
+  auto async_publish(std::string_view topic, bytes_view payload, mqtt::publish_options options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this, topic, payload, options = std::move(options)](auto handler) mutable {
+          if (on_strand()) {
+            do_publish(topic, payload, options, std::move(handler));
+            return;
+          }
+          // Off-strand: the caller's views may die before the strand runs; copy them (one allocation).
+          auto copy = std::make_shared<std::pair<std::string, std::vector<byte>>>(std::string(topic),
+                                                                                   std::vector<byte>(payload.begin(), payload.end()));
+          asio::post(strand_, [this, copy, options = std::move(options), h = std::move(handler)]() mutable {
+            do_publish(copy->first, copy->second, options, std::move(h));
+          });
+        },
+        token);
+  }
+
+  template <class Token>
+  auto async_publish(std::string_view topic, std::string_view payload, mqtt::publish_options options, Token&& token) {
+    return async_publish(topic, as_bytes(payload), std::move(options), std::forward<Token>(token));
+  }
+
+  // Subscribes; the handler receives every matching message (views valid during the call). Completes
+  // with the broker's reason code (granted QoS, or the failure).
+  template <class Token>
+  auto async_subscribe(std::string filter, message_callback on_message, mqtt::subscribe_options options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, mqtt::reason_code)>(
+        [this, filter = std::move(filter), options = std::move(options), cb = std::move(on_message)](auto handler) mutable {
+          asio::dispatch(strand_, [this, filter = std::move(filter), options = std::move(options), cb = std::move(cb),
+                                   h = std::move(handler)]() mutable {
+            // The callback lives in a list (stable address); the session holds a small handler pointing at it.
+            callbacks_.push_front(std::move(cb));
+            auto it = callbacks_.begin();
+            auto r = session_.subscribe(filter, [f = &*it](const mqtt::publish& p) { (*f)(p); }, options);
+            if (!r) {
+              callbacks_.erase(it);
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete(r.error(), mqtt::reason_code::unspecified_error);
+              return;
+            }
+            callback_for_[filter] = it;
+            pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+            request_pump();
+          });
+        },
+        token);
+  }
+
+  template <class Token>
+  auto async_unsubscribe(std::string filter, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, mqtt::reason_code)>(
+        [this, filter = std::move(filter)](auto handler) mutable {
+          asio::dispatch(strand_, [this, filter = std::move(filter), h = std::move(handler)]() mutable {
+            auto r = session_.unsubscribe(filter);
+            if (!r) {
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete(r.error(), mqtt::reason_code::unspecified_error);
+              return;
+            }
+            // The session may have completed it already (nothing to tell the broker).
+            if (auto done = early_done_.find(*r); done != early_done_.end()) {
+              detail::completion c(std::move(h), strand_, detail::complete_with_reason{});
+              c.complete({}, done->second);
+              early_done_.erase(done);
+            } else {
+              pending_.insert(*r, detail::completion(std::move(h), strand_, detail::complete_with_reason{}));
+            }
+            release_callback(filter);
+            request_pump();
+          });
+        },
+        token);
+  }
+
+  // Graceful stop: queued data and DISCONNECT are written, the connection closes, no reconnect.
+  // Completes when the client is stopped.
+  template <class Token>
+  auto async_disconnect(Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler) {
+          asio::dispatch(strand_, [this, h = std::move(handler)]() mutable {
+            stop_waiters_.emplace_back(std::move(h), strand_, detail::complete_with_error{});
+            if (session_.state() == mqtt::connection_state::stopped || session_.state() == mqtt::connection_state::idle)
+              return finish_stop_waiters();
+            session_.stop(now());
+            pump();
+          });
+        },
+        token);
+  }
+
+  // Direct access for code running on the client's strand (metrics, state, capabilities).
+  mqtt::session& session() noexcept { return session_; }
+
+  // On the strand, after calling session() directly (session().publish(), store::asio_outbox): the
+  // session may have something to send now, which the I/O loop only looks for after its own events.
+  // Runs the loop once, in a later turn of the strand (several calls in one turn share that run).
+  void wake() { request_pump(); }
+  const mqtt::session_metrics& metrics() const noexcept { return session_.metrics(); }
+
+ private:
+  // Observer bridging session events to completions and the user's observer.
+  struct bridge_observer final : mqtt::session_observer {
+    explicit bridge_observer(asio_client& c) : client(c) {}
+    void on_connecting(std::uint32_t a) override {
+      if (client.user_observer_) client.user_observer_->on_connecting(a);
+    }
+    void on_connected(const mqtt::connected_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_connected(e);
+    }
+    void on_ready() override {
+      if (client.user_observer_) client.user_observer_->on_ready();
+      client.finish_connect_waiters({});
+    }
+    void on_connect_failed(const mqtt::connect_failed_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_connect_failed(e);
+      client.finish_connect_waiters(e.error);
+    }
+    void on_disconnected(const mqtt::disconnected_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_disconnected(e);
+    }
+    void on_backoff(const mqtt::backoff_event& e) override {
+      if (client.user_observer_) client.user_observer_->on_backoff(e);
+    }
+    void on_stopped() override {
+      if (client.user_observer_) client.user_observer_->on_stopped();
+      client.finish_connect_waiters(make_error_code(errc::cancelled));
+      client.finish_stop_waiters();
+    }
+    void on_message(const mqtt::publish& p) override {
+      if (client.default_handler_) client.default_handler_(p);
+      else if (client.user_observer_) client.user_observer_->on_message(p);
+    }
+    void on_publish_done(mqtt::token t, std::error_code ec) override {
+      if (client.user_observer_) client.user_observer_->on_publish_done(t, ec);
+      client.complete(t, ec, ec ? mqtt::reason_code::unspecified_error : mqtt::reason_code::success);
+    }
+    void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (client.user_observer_) client.user_observer_->on_subscribe_done(t, rc);
+      client.complete(t, mqtt::is_failure(rc) ? make_error_code(rc) : std::error_code{}, rc);
+    }
+    void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (client.user_observer_) client.user_observer_->on_unsubscribe_done(t, rc);
+      if (!client.complete(t, mqtt::is_failure(rc) ? make_error_code(rc) : std::error_code{}, rc))
+        client.early_done_[t] = rc;
+    }
+    std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+      return client.user_observer_ ? client.user_observer_->on_auth_challenge(a) : std::nullopt;
+    }
+    asio_client& client;
+  };
+
+  static asio::any_io_executor make_strand_for(const asio::any_io_executor& ex) {
+    if (const auto* io = ex.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+    return asio::make_strand(ex);
+  }
+
+  bool on_strand() const noexcept {
+    using io_strand = asio::strand<asio::io_context::executor_type>;
+    if (const auto* s = strand_.target<io_strand>()) return s->running_in_this_thread();
+    if (const auto* s = strand_.target<asio::strand<asio::any_io_executor>>()) return s->running_in_this_thread();
+    return false;
+  }
+
+  mqtt::session_config make_session_config() {
+    mqtt::session_config c;
+    c.version = options_.version;
+    c.client_id = options_.client_id;
+    if (options_.username) c.username = *options_.username;
+    if (options_.password) c.password = as_bytes(*options_.password);
+    c.keep_alive = options_.keep_alive;
+    c.mode = options_.mode;
+    c.session_expiry = options_.session_expiry;
+    c.connect_timeout = options_.connect_timeout;
+    if (options_.will) {
+      mqtt::will_message w;
+      w.topic = options_.will->topic;
+      w.payload = as_bytes(options_.will->payload);
+      w.qos = options_.will->qos;
+      w.retain = options_.will->retain;
+      if (options_.will->delay_interval != 0 && options_.version == mqtt::protocol_version::v5)
+        w.props.will_delay_interval = options_.will->delay_interval;
+      c.will = w;
+    }
+    c.limits = options_.limits;
+    c.reconnect = options_.reconnect;
+    if (options_.fatal_reconnect) c.fatal_reconnect = *options_.fatal_reconnect;
+    c.auto_reconnect = options_.auto_reconnect;
+    c.queue_qos0_offline = options_.queue_qos0_offline;
+    c.auto_topic_aliases = options_.auto_topic_aliases;
+    return c;
+  }
+
+  static time_point now() noexcept { return system_clock{}.now(); }
+
+  template <class Handler>
+  void do_publish(std::string_view topic, bytes_view payload, const mqtt::publish_options& options, Handler&& handler) {
+    auto r = session_.publish(topic, payload, options);
+    detail::completion c(std::forward<Handler>(handler), strand_, detail::complete_with_error{});
+    if (!r) {
+      c.complete(r.error());
+      return;
+    }
+    if (options.qos == mqtt::qos::at_most_once) finish_later(std::move(c), {}, mqtt::reason_code::success);
+    else pending_.insert(*r, std::move(c));
+    request_pump();
+  }
+
+  // Completions found while processing input are run together in one later turn of the strand:
+  // one post per batch instead of one per acknowledgement.
+  bool complete(mqtt::token t, std::error_code ec, mqtt::reason_code rc) {
+    detail::completion c;
+    if (!pending_.take(t, c)) return false;
+    finish_later(std::move(c), ec, rc);
+    return true;
+  }
+
+  void finish_later(detail::completion c, std::error_code ec, mqtt::reason_code rc) {
+    finished_.push_back({std::move(c), ec, rc});
+    if (!finish_posted_) {
+      finish_posted_ = true;
+      asio::post(strand_, [this] { run_finished(); });
+    }
+  }
+
+  void run_finished() {
+    finish_posted_ = false;
+    std::swap(finished_, running_);  // both keep their capacity: no allocation in steady state
+    for (auto& f : running_) f.handler.complete_on(strand_, f.error, f.reason);
+    running_.clear();
+  }
+
+  // Operations started in one turn of the strand share one write: the pump runs once, at the end.
+  void request_pump() {
+    if (pump_requested_) return;
+    pump_requested_ = true;
+    asio::post(strand_, [this] {
+      pump_requested_ = false;
+      pump();
+    });
+  }
+
+  void finish_connect_waiters(std::error_code ec) {
+    auto waiters = std::move(connect_waiters_);
+    connect_waiters_.clear();
+    for (auto& w : waiters) w.complete(ec);
+  }
+
+  void finish_stop_waiters() {
+    auto waiters = std::move(stop_waiters_);
+    stop_waiters_.clear();
+    for (auto& w : waiters) w.complete({});
+    // Operations still waiting for an acknowledgement will not get one from this connection.
+    pending_.drain([](detail::completion& c) { c.complete(make_error_code(errc::cancelled), mqtt::reason_code::unspecified_error); });
+  }
+
+  void release_callback(const std::string& filter) {
+    if (auto it = callback_for_.find(filter); it != callback_for_.end()) {
+      retired_callbacks_.splice(retired_callbacks_.end(), callbacks_, it->second);
+      callback_for_.erase(it);
+    }
+  }
+
+  // ---- the I/O loop (always on the strand) -------------------------------------------------------
+
+  // One network connection: its stream and what is in flight on it. Handlers of a closed connection
+  // find `closed` set and do nothing.
+  struct connection {
+    std::unique_ptr<Stream> stream;
+    detail::handler_memory read_memory;
+    detail::handler_memory write_memory;
+    bool opening = false;
+    bool writing = false;
+    bool reading = false;
+    bool closed = false;
+  };
+
+  void pump() {
+    const time_point t = now();
+    switch (session_.transport_wanted()) {
+      case mqtt::transport_request::open:
+        if (!conn_ || conn_->closed) open_connection();
+        break;
+      case mqtt::transport_request::close:
+        close_connection();
+        session_.transport_closed({}, t);
+        break;
+      case mqtt::transport_request::none: break;
+    }
+    if (conn_ && !conn_->closed && !conn_->opening) start_write(t);
+    if (conn_ && !conn_->closed && !conn_->opening) start_read();
+    arm_timer();
+    // A retired callback may be the one running right now (unsubscribe from inside a handler): free
+    // them only outside message delivery.
+    if (delivering_ == 0 && !retired_callbacks_.empty()) retired_callbacks_.clear();
+  }
+
+  void open_connection() {
+    conn_ = std::make_shared<connection>();
+    conn_->stream = stream_factory_();
+    conn_->opening = true;
+    auto c = conn_;
+    // Stream handlers run on the strand: the stream was made with it.
+    c->stream->async_open(options_.host, options_.port, [this, c](std::error_code ec) {
+      if (c->closed) return;
+      c->opening = false;
+      if (ec) {
+        c->closed = true;
+        c->stream->close();
+        session_.transport_closed(ec, now());
+      } else {
+        session_.transport_opened(now());
+      }
+      pump();
+    });
+  }
+
+  void close_connection() {
+    if (!conn_) return;
+    conn_->closed = true;
+    conn_->stream->close();
+    // Keep the stream alive until its cancelled handlers have run.
+    retired_connections_.push_back(conn_);
+    conn_.reset();
+    if (retired_connections_.size() > 4) retired_connections_.erase(retired_connections_.begin());
+  }
+
+  void lost(const std::shared_ptr<connection>& c, std::error_code ec) {
+    if (c->closed) return;
+    close_connection();
+    session_.transport_closed(ec, now());
+  }
+
+  void start_write(time_point t) {
+    if (conn_->writing) return;
+    const bytes_view out = session_.output(t);
+    if (out.empty()) return;
+    conn_->writing = true;
+    auto c = conn_;
+    auto alloc = detail::handler_allocator<void>(c->write_memory);
+    c->stream->async_write(out, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->writing = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      session_.output_sent(n, now());
+      pump();
+    }));
+  }
+
+  void start_read() {
+    if (conn_->reading) return;
+    const mutable_bytes space = session_.input_space();
+    if (space.empty()) return;  // back-pressure: resumes once output drains
+    conn_->reading = true;
+    auto c = conn_;
+    auto alloc = detail::handler_allocator<void>(c->read_memory);
+    c->stream->async_read_some(space, asio::bind_allocator(alloc, [this, c](std::error_code ec, std::size_t n) {
+      c->reading = false;
+      if (c->closed) return;
+      if (ec) return lost(c, ec), pump();
+      ++delivering_;
+      session_.input_received(n, now());
+      --delivering_;
+      pump();
+    }));
+  }
+
+  void arm_timer() {
+    const time_point deadline = session_.next_deadline();
+    if (deadline == timer_deadline_) return;
+    timer_deadline_ = deadline;
+    if (deadline == never) {
+      timer_.cancel();
+      return;
+    }
+    const auto wait = std::max(deadline - now(), duration{0});
+    timer_.expires_after(std::chrono::milliseconds(wait.count()));
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      timer_deadline_ = never;
+      session_.poll(now());
+      pump();
+    });
+  }
+
+  executor_type strand_;
+  client_options options_;
+  asio::steady_timer timer_;
+  time_point timer_deadline_ = never;
+  std::function<std::unique_ptr<Stream>()> stream_factory_;
+  std::shared_ptr<connection> conn_;
+  std::vector<std::shared_ptr<connection>> retired_connections_;
+  bridge_observer bridge_;
+  mqtt::session_observer* user_observer_ = nullptr;
+  message_callback default_handler_;
+  std::list<message_callback> callbacks_;
+  std::list<message_callback> retired_callbacks_;
+  int delivering_ = 0;
+  std::unordered_map<std::string, typename std::list<message_callback>::iterator> callback_for_;
+  detail::pending_table<detail::completion> pending_;
+  std::unordered_map<mqtt::token, mqtt::reason_code> early_done_;
+  std::vector<detail::completion> connect_waiters_;
+  std::vector<detail::completion> stop_waiters_;
+  bool pump_requested_ = false;
+  struct finished_operation {
+    detail::completion handler;
+    std::error_code error;
+    mqtt::reason_code reason;
+  };
+  std::vector<finished_operation> finished_;
+  std::vector<finished_operation> running_;
+  bool finish_posted_ = false;
+  mqtt::session session_;
+};
+
+}  // namespace thingwell::net
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_CLIENT_HPP
+// ----- end thingwell/net/asio_client.hpp -----
+
+namespace thingwell::store {
+
+template <persistence Store, class Stream = net::asio_tcp>
+class asio_outbox {
+ public:
+  using client_type = net::asio_client<Stream>;
+  using executor_type = typename client_type::executor_type;
+
+  // Takes the client's observer slot (see the file comment); call before the io_context runs.
+  asio_outbox(client_type& client, Store& store, const outbox_config& config = {})
+      : client_(client), box_(client.session(), store, config), timer_(client.get_executor()), relay_(*this) {
+    client_.set_observer(&relay_);
+  }
+
+  asio_outbox(const asio_outbox&) = delete;
+  asio_outbox& operator=(const asio_outbox&) = delete;
+  ~asio_outbox() {
+    timer_.cancel();
+    client_.set_observer(nullptr);
+  }
+
+  executor_type get_executor() const noexcept { return client_.get_executor(); }
+
+  // Replays the store (outbox::open). Before client.async_connect(), from the thread that set things up
+  // (nothing runs on the strand yet) or on the strand.
+  result<void> open() {
+    auto r = box_.open(now());
+    asio::dispatch(client_.get_executor(), [this] { run(); });
+    return r;
+  }
+
+  // Session events are forwarded here (lifecycle, messages no subscription matched, publish results).
+  void set_observer(mqtt::session_observer* observer) {
+    asio::dispatch(client_.get_executor(), [this, observer] { relay_.user = observer; });
+  }
+
+  template <class Token>
+  auto async_publish(std::string_view topic, bytes_view payload, message_options options, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code, publish_status)>(
+        [this](auto handler, std::string_view t, bytes_view p, message_options o) {
+          // The caller's views may be gone by the time the strand runs: copy them, always (dispatch may
+          // run inline, but whether it does is not known here).
+          auto copy = std::make_shared<std::pair<std::string, std::vector<byte>>>(std::string(t),
+                                                                                   std::vector<byte>(p.begin(), p.end()));
+          asio::dispatch(client_.get_executor(), [this, copy, o, h = std::move(handler)]() mutable {
+            auto r = box_.publish(copy->first, copy->second, o, now());
+            run();
+            const std::error_code ec = r ? std::error_code{} : r.error();
+            const publish_status status = r ? *r : publish_status{};
+            auto ex = asio::get_associated_executor(h, client_.get_executor());
+            asio::post(ex, [h = std::move(h), ec, status]() mutable { h(ec, status); });
+          });
+        },
+        token, topic, payload, options);
+  }
+
+  template <class Token>
+  auto async_publish(std::string_view topic, std::string_view payload, message_options options, Token&& token) {
+    return async_publish(topic, as_bytes(payload), options, std::forward<Token>(token));
+  }
+
+  // The outbox itself (metrics, depth, commit, durable_through): on the strand only.
+  outbox<Store>& box() noexcept { return box_; }
+  const outbox<Store>& box() const noexcept { return box_; }
+
+ private:
+  // Forwards everything to the user's observer; ready and completed publishes also mean pump().
+  struct relay final : mqtt::session_observer {
+    explicit relay(asio_outbox& o) : owner(o) {}
+    void on_connecting(std::uint32_t a) override {
+      if (user) user->on_connecting(a);
+    }
+    void on_connected(const mqtt::connected_event& e) override {
+      if (user) user->on_connected(e);
+    }
+    void on_ready() override {
+      if (user) user->on_ready();
+      owner.run_soon();
+    }
+    void on_connect_failed(const mqtt::connect_failed_event& e) override {
+      if (user) user->on_connect_failed(e);
+    }
+    void on_disconnected(const mqtt::disconnected_event& e) override {
+      if (user) user->on_disconnected(e);
+    }
+    void on_backoff(const mqtt::backoff_event& e) override {
+      if (user) user->on_backoff(e);
+    }
+    void on_stopped() override {
+      if (user) user->on_stopped();
+    }
+    void on_message(const mqtt::publish& p) override {
+      if (user) user->on_message(p);
+    }
+    void on_publish_done(mqtt::token t, std::error_code ec) override {
+      if (user) user->on_publish_done(t, ec);
+      owner.run_soon();
+    }
+    void on_subscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (user) user->on_subscribe_done(t, rc);
+    }
+    void on_unsubscribe_done(mqtt::token t, mqtt::reason_code rc) override {
+      if (user) user->on_unsubscribe_done(t, rc);
+    }
+    std::optional<bytes_view> on_auth_challenge(const mqtt::auth& a) override {
+      return user ? user->on_auth_challenge(a) : std::nullopt;
+    }
+    asio_outbox& owner;
+    mqtt::session_observer* user = nullptr;
+  };
+
+  static time_point now() noexcept { return system_clock{}.now(); }
+
+  // Session events arrive while the client is inside the session (processing input): pumping there
+  // would publish from inside the session's own callback. One post per turn, however many events.
+  void run_soon() {
+    if (run_posted_) return;
+    run_posted_ = true;
+    asio::post(client_.get_executor(), [this] {
+      run_posted_ = false;
+      run();
+    });
+  }
+
+  // On the strand: pump, have the client write what was handed, sleep until the next deadline.
+  void run() {
+    const time_point t = now();
+    box_.pump(t);
+    client_.wake();
+    time_point deadline = box_.next_deadline(now());
+    if (deadline == never) return;  // nothing until a publish or a session event (both call run)
+    // "Now" again right after a pump means it is waiting for something pump() cannot move (the
+    // session not ready, the window full): look again shortly rather than spin.
+    if (deadline <= t) deadline = t + duration{1};
+    if (timer_armed_ && timer_deadline_ <= deadline) return;
+    timer_armed_ = true;
+    timer_deadline_ = deadline;
+    timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>((deadline - now()).count(), 0)));
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      timer_armed_ = false;
+      run();
+    });
+  }
+
+  client_type& client_;
+  outbox<Store> box_;
+  asio::steady_timer timer_;
+  relay relay_;
+  time_point timer_deadline_{};
+  bool timer_armed_ = false;
+  bool run_posted_ = false;
+};
+
+}  // namespace thingwell::store
+
+#endif  // THINGWELL_WITH_ASIO
+#endif  // THINGWELL_SINGLE_INCLUDE_THINGWELL_STORE_ASIO_OUTBOX_HPP
+// ----- end thingwell/store/asio_outbox.hpp -----
 #  if THINGWELL_WITH_WOLFSSL
 // ----- begin thingwell/net/asio_tls.hpp -----
 #ifndef THINGWELL_SINGLE_INCLUDE_THINGWELL_NET_ASIO_TLS_HPP

@@ -453,6 +453,53 @@ class session {
     return t;
   }
 
+  // Puts back a QoS 1/2 message that an earlier run of this device sent with `packet_id` and never saw
+  // completed (persisted by a publish_tracker, e.g. store::outbox). Only before start(): if the broker
+  // still has the session, the message is resent with DUP=1 and the same identifier (`released`: QoS 2
+  // past PUBREC, so only PUBREL is sent again); if not, it is published again as a new message.
+  result<token> restore(std::string_view topic, bytes_view payload, const publish_options& options,
+                        std::uint16_t packet_id, bool released = false) noexcept {
+    if (construction_error_) return construction_error_;
+    if (state_ != connection_state::idle) return errc::busy;
+    if (topic.empty() || options.qos == qos::at_most_once || packet_id == 0) return errc::invalid_argument;
+    if (released && options.qos != qos::exactly_once) return errc::invalid_argument;
+    if (ids_.in_use(packet_id)) return errc::busy;
+    mqtt::publish p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = options.qos;
+    p.retain = options.retain;
+    p.props = options.props;
+    p.dup = true;
+    p.packet_id = packet_id;
+    auto measured = detail::measure(p, config_.version);
+    if (!measured) return measured.error();
+    const std::size_t size = detail::packet_size(measured->remaining);
+    if (size + control_reserve > limits_.output_bytes) return errc::packet_too_large;
+    // An identifier beyond this session's pool (an earlier run with larger limits) cannot be reserved.
+    if (!ids_.claim(packet_id)) return errc::invalid_argument;
+    stored_message* m = store_.append(size);
+    if (m == nullptr) {
+      ids_.release(packet_id);
+      return errc::capacity_exceeded;
+    }
+    byte_writer w(store_.bytes_of(*m));
+    detail::write(p, config_.version, *measured, w);
+    m->token = next_token();
+    m->qos = options.qos;
+    m->packet_id = packet_id;
+    m->id_offset = packet_id_offset(store_.bytes_of(*m));
+    m->transmitted = true;
+    // As if the connection had just dropped with the message in flight: CONNACK decides what follows.
+    m->state = released ? message_state::released : message_state::in_flight;
+    ++in_flight_;
+    metrics_.in_flight = static_cast<std::uint32_t>(in_flight_);
+    return m->token;
+  }
+
+  // Attaches (or with nullptr detaches) a tracker of stored messages.
+  void set_tracker(publish_tracker* tracker) noexcept { tracker_ = tracker; }
+
   // Subscribes `handler` to `filter`. Subscriptions survive reconnects: they are restored (or found
   // in the resumed session) before on_ready. A second subscribe to the same filter replaces the first.
   result<token> subscribe(std::string_view filter, message_handler handler, const subscribe_options& options = {}) noexcept {
@@ -1003,6 +1050,7 @@ class session {
       m.packet_id = id;
       bytes[m.id_offset] = static_cast<byte>(id >> 8);
       bytes[m.id_offset + 1] = static_cast<byte>(id);
+      if (tracker_) tracker_->on_packet_id(m.token, id);
     }
     bool written;
     if (aliases_out_.enabled()) {
@@ -1287,6 +1335,7 @@ class session {
     store_.complete(m);
     if (ec) ++metrics_.publishes_failed;
     else ++metrics_.publishes_acknowledged;
+    if (tracker_) tracker_->on_publish_done(t, ec);
     observer_.on_publish_done(t, ec);
   }
 
@@ -1313,6 +1362,7 @@ class session {
       complete(*m, make_error_code(rec->reason));
       return;
     }
+    if (m->state != message_state::released && tracker_) tracker_->on_released(m->token);
     m->state = message_state::released;  // a repeated PUBREC gets a repeated PUBREL
     pubrel rel;
     rel.packet_id = m->packet_id;
@@ -1486,6 +1536,7 @@ class session {
         if (metrics_.queued > 0) --metrics_.queued;
         const token t = m->token;
         store_.complete(*m);
+        if (tracker_) tracker_->on_publish_done(t, errc::not_connected);
         observer_.on_publish_done(t, errc::not_connected);
       }
     }
@@ -1496,6 +1547,7 @@ class session {
   session_config config_;
   session_limits limits_;
   session_observer& observer_;
+  publish_tracker* tracker_ = nullptr;
   std::error_code construction_error_{};
   std::unique_ptr<byte[]> owned_memory_;
 

@@ -203,6 +203,25 @@ class session_observer {
   virtual ~session_observer() = default;
 };
 
+// Follows each stored QoS 1/2 message through its life, for a layer that keeps session state across
+// restarts (store::outbox). Separate from session_observer so that the application's observer stays
+// the application's, and optional: without one the session pays a single pointer test per event.
+// Calls happen inside session calls (output(), input_received(), ...) and must not call back into the
+// session; they may persist what they are told.
+class publish_tracker {
+ public:
+  // A packet identifier was assigned. Called from output() before the PUBLISH is handed to the driver,
+  // so a tracker that persists the identifier here persists it before it can reach the broker.
+  virtual void on_packet_id(token, std::uint16_t /*packet_id*/) {}
+  // QoS 2: PUBREC arrived; the message is now held by the broker and only PUBREL/PUBCOMP remain.
+  virtual void on_released(token) {}
+  // Acknowledged (error empty), refused by the broker, or dropped; the same as session_observer says.
+  virtual void on_publish_done(token, std::error_code) {}
+
+ protected:
+  ~publish_tracker() = default;
+};
+
 // Counters and gauges of one session.
 struct session_metrics {
   std::uint64_t bytes_sent = 0;

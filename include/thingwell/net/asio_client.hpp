@@ -225,6 +225,11 @@ class asio_client {
 
   // Direct access for code running on the client's strand (metrics, state, capabilities).
   mqtt::session& session() noexcept { return session_; }
+
+  // On the strand, after calling session() directly (session().publish(), store::asio_outbox): the
+  // session may have something to send now, which the I/O loop only looks for after its own events.
+  // Runs the loop once, in a later turn of the strand (several calls in one turn share that run).
+  void wake() { request_pump(); }
   const mqtt::session_metrics& metrics() const noexcept { return session_.metrics(); }
 
  private:
