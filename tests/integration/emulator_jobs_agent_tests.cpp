@@ -11,7 +11,6 @@
 #include <fstream>
 #include <functional>
 #include <future>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,16 +34,14 @@
 
 #ifdef THINGWELL_EMULATOR_PATH
 
+#include "emulator_fixture.hpp"
+
 using namespace std::chrono_literals;
 using namespace thingwell;
 namespace tt = thingwell::testing;
+namespace emu = thingwell::testing::emulator;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // One execution as `jobs list --json` shows it.
 struct listed_execution {
@@ -63,32 +60,17 @@ std::string compact(const json::simdjson_value& v) {
 }
 
 // The emulator with one "minute" of job timers lasting one second.
-class agent_emulator {
+class agent_emulator : public emu::process {
  public:
-  explicit agent_emulator(std::uint16_t port) : port_(port) {
-    tt::process_options o;
-    o.argv = {THINGWELL_EMULATOR_PATH, "--broker-host", "127.0.0.1", "--broker-port", std::to_string(port_),
-              "--data-dir", files_.file("data"), "--client-id", "emulator", "--seconds-per-minute", "1"};
-    o.log_path = files_.file("emulator.log");
-    process_ = std::make_unique<tt::child_process>(o);
-    const bool ready =
-        tt::wait_until([&] { return log().find("connected, serving") != std::string::npos; }, 10s);
-    INFO(log());
-    REQUIRE(ready);
-  }
-  ~agent_emulator() {
-    if (process_) process_->terminate(2s);
-  }
+  explicit agent_emulator(std::uint16_t port)
+      : process({.broker = emu::broker_args(port),
+                 .extra = {"--seconds-per-minute", "1"},
+                 .directory = "emulator-jobs-agent",
+                 .numbered_client_ids = false}) {}
 
-  tt::command_result admin(std::vector<std::string> command) const {
-    std::vector<std::string> argv{THINGWELL_EMULATOR_PATH};
-    argv.insert(argv.end(), command.begin(), command.end());
-    argv.insert(argv.end(), {"--broker-host", "127.0.0.1", "--broker-port", std::to_string(port_), "--timeout", "5"});
-    return tt::run_command(argv, 10s);
-  }
   // `jobs create ID --things THING --document <file with json>`
   void create(const std::string& id, const std::string& thing, const std::string& json) const {
-    const auto path = files_.file("doc-" + id + ".json");
+    const auto path = file("doc-" + id + ".json");
     std::ofstream(path) << json;
     auto r = admin({"jobs", "create", id, "--things", thing, "--document", path});
     INFO(r.output);
@@ -132,12 +114,6 @@ class agent_emulator {
         timeout);
     return found;
   }
-  std::string log() const { return slurp(files_.file("emulator.log")); }
-
- private:
-  std::uint16_t port_;
-  tt::temp_dir files_{"emulator-jobs-agent"};
-  std::unique_ptr<tt::child_process> process_;
 };
 
 using store_type = store::memory_store<1, 64, 4, 512>;
@@ -242,8 +218,7 @@ class agent_device {
 
 struct agent_world {
   tt::mosquitto_broker broker{[] {
-    tt::mosquitto_options o;
-    o.max_queued_messages = 0;
+    auto o = emu::broker_options();
     o.debug_log = false;
     return o;
   }()};
@@ -254,7 +229,7 @@ struct agent_world {
     broker.start();
     emulator = std::make_unique<agent_emulator>(broker.plain_port());
   }
-  std::string diagnostics() const { return "emulator log:\n" + emulator->log() + "\nbroker log:\n" + broker.log_tail(20); }
+  std::string diagnostics() const { return emu::diagnostics(*emulator, broker); }
 };
 
 // The handle of the running execution, parked by a handler for the test to finish later (on the strand).

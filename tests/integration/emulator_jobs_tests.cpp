@@ -3,18 +3,12 @@
 // its admin topics) plays the cloud.
 #include <doctest/doctest.h>
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "mosquitto.hpp"
@@ -28,141 +22,41 @@
 
 #ifdef THINGWELL_EMULATOR_PATH
 
+#include "emulator_fixture.hpp"
+
 using namespace std::chrono_literals;
 using namespace thingwell;
 namespace tt = thingwell::testing;
+namespace emu = thingwell::testing::emulator;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// A field of a JSON document, re-written compactly ("" when absent): checks compare text.
-std::string field(const std::string& doc, std::initializer_list<std::string_view> path) {
-  json::simdjson_reader reader;
-  auto root = reader.parse(doc, {.max_bytes = 1 << 20, .max_depth = 64});
-  if (!root) return "<not JSON>";
-  auto v = json::find_path(*root, path);
-  if (!v) return "";
-  char buffer[64 * 1024];
-  json::writer w(buffer);
-  w.copy(*v);
-  auto text = w.finish();
-  return text ? std::string(*text) : std::string("<too large>");
-}
+constexpr auto& field = emu::json_at;
 
 // The emulator with one minute of job timers lasting one second (the emulator-only --seconds-per-minute).
-class jobs_emulator {
+class jobs_emulator : public emu::process {
  public:
-  explicit jobs_emulator(std::uint16_t port) : port_(port) { start(); }
-  ~jobs_emulator() {
-    if (process_) process_->terminate(2s);
-  }
+  explicit jobs_emulator(std::uint16_t port)
+      : process({.broker = emu::broker_args(port), .extra = {"--seconds-per-minute", "1"}, .directory = "emulator-jobs"}) {}
 
-  void start() {
-    tt::process_options o;
-    o.argv = {THINGWELL_EMULATOR_PATH, "--broker-host", "127.0.0.1", "--broker-port", std::to_string(port_),
-              "--data-dir", files_.file("data"), "--client-id", "emulator-" + std::to_string(starts_++),
-              "--seconds-per-minute", "1"};
-    o.log_path = files_.file("emulator.log");
-    const std::size_t logged_before = slurp(o.log_path).size();
-    process_ = std::make_unique<tt::child_process>(o);
-    const bool ready = tt::wait_until(
-        [&] { return slurp(o.log_path).find("connected, serving", logged_before) != std::string::npos; }, 10s);
-    INFO(log());
-    REQUIRE(ready);
-  }
-  tt::exit_status stop() {
-    auto status = process_->terminate(5s);
-    process_.reset();
-    return status;
-  }
-
-  tt::command_result admin(std::vector<std::string> command) const {
-    std::vector<std::string> argv{THINGWELL_EMULATOR_PATH};
-    argv.insert(argv.end(), command.begin(), command.end());
-    argv.insert(argv.end(), {"--broker-host", "127.0.0.1", "--broker-port", std::to_string(port_), "--timeout", "5"});
-    return tt::run_command(argv, 10s);
-  }
   std::string document(const std::string& name, const std::string& json) const {
-    const auto path = files_.file(name);
+    const auto path = file(name);
     std::ofstream(path) << json;
     return path;
   }
-  std::string log() const { return slurp(files_.file("emulator.log")); }
-
- private:
-  std::uint16_t port_;
-  tt::temp_dir files_{"emulator-jobs"};
-  int starts_ = 0;
-  std::unique_ptr<tt::child_process> process_;
 };
 
 // A device on its own thread, recording everything under $aws/things/<thing>/jobs/.
-class jobs_device {
+class jobs_device : public emu::asio_device<net::asio_tcp> {
  public:
   jobs_device(std::uint16_t port, const std::string& thing)
-      : prefix("$aws/things/" + thing + "/jobs"), client_(io_.get_executor(), options(port, thing)) {
-    runner_ = std::thread([this] { io_.run(); });
-    client_.async_subscribe(
-        prefix + "/#",
-        [this](const mqtt::publish& p) {
-          std::lock_guard lock(mutex_);
-          received_.push_back(
-              {std::string(p.topic), std::string(reinterpret_cast<const char*>(p.payload.data()), p.payload.size())});
-        },
-        {.max_qos = mqtt::qos::at_least_once, .no_local = true}, [](std::error_code ec, mqtt::reason_code) { CHECK_FALSE(ec); });
-    client_.async_connect(asio::use_future).get();
-  }
-  ~jobs_device() {
-    client_.async_disconnect(asio::use_future).get();
-    guard_.reset();
-    runner_.join();
-  }
-
-  void publish(const std::string& topic, const std::string& payload) {
-    client_.async_publish(topic, payload, {.qos = mqtt::qos::at_least_once}, asio::use_future).get();
-  }
-
-  // The oldest message on `topic` not taken yet, waiting up to `timeout`.
-  std::optional<std::string> take(const std::string& topic, std::chrono::milliseconds timeout = 5s) {
-    std::optional<std::string> found;
-    tt::wait_until(
-        [&] {
-          std::lock_guard lock(mutex_);
-          for (auto it = received_.begin(); it != received_.end(); ++it) {
-            if (it->first != topic) continue;
-            found = it->second;
-            received_.erase(it);
-            return true;
-          }
-          return false;
-        },
-        timeout);
-    return found;
-  }
-  bool quiet_on(const std::string& topic, std::chrono::milliseconds window = 300ms) { return !take(topic, window); }
+      : asio_device(options(port, thing), {"$aws/things/" + thing + "/jobs/#"},
+                    {.max_qos = mqtt::qos::at_least_once, .no_local = true}),
+        prefix("$aws/things/" + thing + "/jobs") {}
 
   // A request under the jobs prefix ("start-next", "j1/update"); the answer's kind and document.
   std::pair<std::string, std::string> request(const std::string& suffix, const std::string& payload) {
-    const std::string topic = prefix + "/" + suffix;
-    publish(topic, payload);
-    std::pair<std::string, std::string> answer;
-    tt::wait_until(
-        [&] {
-          std::lock_guard lock(mutex_);
-          for (auto it = received_.begin(); it != received_.end(); ++it) {
-            if (it->first != topic + "/accepted" && it->first != topic + "/rejected") continue;
-            answer = {it->first.substr(topic.size() + 1), it->second};
-            received_.erase(it);
-            return true;
-          }
-          return false;
-        },
-        5s);
-    return answer;
+    return asio_device::request(prefix + "/" + suffix, payload);
   }
 
   const std::string prefix;
@@ -178,21 +72,10 @@ class jobs_device {
     o.memory.store_bytes = 4 * 1024 * 1024;
     return o;
   }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  net::asio_client<net::asio_tcp> client_;
-  std::thread runner_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::string>> received_;
 };
 
 struct jobs_world {
-  tt::mosquitto_broker broker{[] {
-    tt::mosquitto_options o;
-    o.max_queued_messages = 0;
-    return o;
-  }()};
+  tt::mosquitto_broker broker{emu::broker_options()};
   std::unique_ptr<jobs_emulator> emulator;
   std::unique_ptr<jobs_device> dev;
 
@@ -201,7 +84,7 @@ struct jobs_world {
     emulator = std::make_unique<jobs_emulator>(broker.plain_port());
     dev = std::make_unique<jobs_device>(broker.plain_port(), "dev");
   }
-  std::string diagnostics() const { return "emulator log:\n" + emulator->log() + "\nbroker log:\n" + broker.log_tail(20); }
+  std::string diagnostics() const { return emu::diagnostics(*emulator, broker); }
 };
 
 }  // namespace

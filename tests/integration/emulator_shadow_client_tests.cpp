@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,16 +29,14 @@
 
 #ifdef THINGWELL_EMULATOR_PATH
 
+#include "emulator_fixture.hpp"
+
 using namespace std::chrono_literals;
 using namespace thingwell;
 namespace tt = thingwell::testing;
+namespace emu = thingwell::testing::emulator;
 
 namespace {
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // Any JSON value, written compactly: handlers see values that live during the call only.
 template <json::value V>
@@ -72,20 +68,13 @@ class cloud {
  public:
   cloud() {
     broker_.start();
-    tt::process_options o;
-    o.argv = {THINGWELL_EMULATOR_PATH, "--broker-host", "127.0.0.1", "--broker-port", std::to_string(port()),
-              "--data-dir", files_.file("data"), "--client-id", "emulator"};
-    o.log_path = files_.file("emulator.log");
-    emulator_ = std::make_unique<tt::child_process>(o);
-    const bool ready = tt::wait_until([&] { return log().find("connected, serving") != std::string::npos; }, 10s);
-    INFO(log());
-    REQUIRE(ready);
+    emulator_ = std::make_unique<emu::process>(
+        emu::options{.broker = emu::broker_args(port()), .directory = "shadow-client", .numbered_client_ids = false});
   }
-  ~cloud() { emulator_->terminate(2s); }
 
   std::uint16_t port() const { return broker_.plain_port(); }
-  std::string log() const { return file_text(files_.file("emulator.log")); }
-  std::string diagnostics() const { return "emulator log:\n" + log() + "\nbroker log:\n" + broker_.log_tail(20); }
+  std::string log() const { return emulator_->log(); }
+  std::string diagnostics() const { return emu::diagnostics(*emulator_, broker_); }
 
   // `thingwell-emulator shadow VERB THING [DOCUMENT] [--name SHADOW]`: exit code and the answer document.
   std::pair<int, std::string> shadow(const std::string& verb, const std::string& thing, const std::string& document = "",
@@ -93,8 +82,8 @@ class cloud {
     std::vector<std::string> argv{THINGWELL_EMULATOR_PATH, "shadow", verb, thing};
     if (!document.empty()) argv.push_back(document);
     if (!name.empty()) argv.insert(argv.end(), {"--name", name});
-    argv.insert(argv.end(), {"--broker-host", "127.0.0.1", "--broker-port", std::to_string(port()), "--client-id",
-                             "admin-" + std::to_string(++admin_runs_), "--timeout", "5"});
+    argv.insert(argv.end(), emulator_->broker_args().begin(), emulator_->broker_args().end());
+    argv.insert(argv.end(), {"--client-id", "admin-" + std::to_string(++admin_runs_), "--timeout", "5"});
     const auto r = tt::run_command(argv, 10s);
     INFO(r.output);
     CHECK(!r.timed_out);
@@ -102,13 +91,8 @@ class cloud {
   }
 
  private:
-  tt::mosquitto_broker broker_{[] {
-    tt::mosquitto_options o;
-    o.max_queued_messages = 0;
-    return o;
-  }()};
-  tt::temp_dir files_{"shadow-client"};
-  std::unique_ptr<tt::child_process> emulator_;
+  tt::mosquitto_broker broker_{emu::broker_options()};
+  std::unique_ptr<emu::process> emulator_;
   mutable int admin_runs_ = 0;
 };
 

@@ -3,20 +3,13 @@
 // and the admin command line plays the cloud.
 #include <doctest/doctest.h>
 
-#include <asio/executor_work_guard.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "mosquitto.hpp"
@@ -35,165 +28,45 @@
 
 #ifdef THINGWELL_EMULATOR_PATH
 
+#include "emulator_fixture.hpp"
+
 using namespace std::chrono_literals;
 using namespace thingwell;
 namespace tt = thingwell::testing;
+namespace emu = thingwell::testing::emulator;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// A field of a JSON document, re-written compactly ("" when absent): checks compare text.
-std::string json_at(const std::string& doc, std::initializer_list<std::string_view> path) {
-  json::simdjson_reader reader;
-  auto root = reader.parse(doc, {.max_bytes = 1 << 20, .max_depth = 64});
-  if (!root) return "<not JSON>";
-  auto v = json::find_path(*root, path);
-  if (!v) return "";
-  char buffer[64 * 1024];
-  json::writer w(buffer);
-  w.copy(*v);
-  auto text = w.finish();
-  return text ? std::string(*text) : std::string("<too large>");
-}
+using emu::json_at;
 
 struct tls_files {
   std::string ca, cert, key;
 };
 
 // The emulator program with its own data directory, which outlives restarts of the process.
-class emulator_process {
+class emulator_process : public emu::process {
  public:
-  emulator_process(std::uint16_t port, std::optional<tls_files> tls = std::nullopt) : port_(port), tls_(std::move(tls)) {
-    start();
-  }
-  ~emulator_process() {
-    if (process_) process_->terminate(2s);
-  }
-
-  void start() {
-    tt::process_options o;
-    o.argv = {THINGWELL_EMULATOR_PATH};
-    for (auto& a : broker_args()) o.argv.push_back(a);
-    o.argv.insert(o.argv.end(), {"--data-dir", files_.file("data"), "--client-id", "emulator-" + std::to_string(starts_)});
-    o.log_path = files_.file("emulator.log");
-    const std::size_t logged_before = read_file(o.log_path).size();
-    ++starts_;
-    process_ = std::make_unique<tt::child_process>(o);
-    // Ready once subscribed: the log line comes from on_ready, after the SUBACKs.
-    const bool ready = tt::wait_until(
-        [&] { return read_file(o.log_path).find("connected, serving", logged_before) != std::string::npos; }, 10s);
-    INFO(log());
-    REQUIRE(ready);
-  }
-
-  // SIGTERM, as a user's Ctrl-C or a service manager would: the emulator must exit cleanly.
-  tt::exit_status stop() {
-    auto status = process_->terminate(5s);
-    process_.reset();
-    return status;
-  }
-
-  std::vector<std::string> broker_args() const {
-    std::vector<std::string> args{"--broker-host", "127.0.0.1", "--broker-port", std::to_string(port_)};
-    if (tls_) args.insert(args.end(), {"--tls-ca", tls_->ca, "--tls-cert", tls_->cert, "--tls-key", tls_->key});
-    return args;
-  }
-
-  // An admin command ("shadow", "get", ...), run to completion.
-  tt::command_result admin(std::vector<std::string> command) const {
-    std::vector<std::string> argv{THINGWELL_EMULATOR_PATH};
-    argv.insert(argv.end(), command.begin(), command.end());
-    for (auto& a : broker_args()) argv.push_back(a);
-    argv.insert(argv.end(), {"--timeout", "5"});
-    return tt::run_command(argv, 10s);
-  }
-
-  std::string log() const { return read_file(files_.file("emulator.log")); }
-  std::string data_dir() const { return files_.file("data"); }
+  emulator_process(std::uint16_t port, std::optional<tls_files> tls = std::nullopt)
+      : process({.broker = with_tls(port, tls), .directory = "emulator"}) {}
 
  private:
-  std::uint16_t port_;
-  std::optional<tls_files> tls_;
-  tt::temp_dir files_{"emulator"};
-  int starts_ = 0;
-  std::unique_ptr<tt::child_process> process_;
+  static std::vector<std::string> with_tls(std::uint16_t port, const std::optional<tls_files>& tls) {
+    std::vector<std::string> args = emu::broker_args(port);
+    if (tls) args.insert(args.end(), {"--tls-ca", tls->ca, "--tls-cert", tls->cert, "--tls-key", tls->key});
+    return args;
+  }
 };
 
 // A device: thingwell's Asio client on its own thread, recording every shadow message of its thing.
 template <class Stream>
-class device {
+class device : public emu::asio_device<Stream> {
  public:
+  // Responses only (the accepted/rejected/delta/documents level): the device's own requests are not echoed.
   template <class... StreamArgs>
   device(std::uint16_t port, const std::string& thing, StreamArgs&&... stream_args)
-      : client_(io_.get_executor(), options(port, thing), std::forward<StreamArgs>(stream_args)...) {
-    runner_ = std::thread([this] { io_.run(); });
-    // Responses only (the accepted/rejected/delta/documents level): the device's own requests are not echoed.
-    // Subscribed before connecting: the connect completes once the broker has granted them.
-    for (const char* filter : {"/shadow/+/+", "/shadow/name/+/+/+"}) {
-      client_.async_subscribe(
-          "$aws/things/" + thing + filter,
-          [this](const mqtt::publish& p) {
-            std::lock_guard lock(mutex_);
-            received_.push_back(
-                {std::string(p.topic), std::string(reinterpret_cast<const char*>(p.payload.data()), p.payload.size())});
-          },
-          {.max_qos = mqtt::qos::at_least_once}, [](std::error_code ec, mqtt::reason_code) { CHECK_FALSE(ec); });
-    }
-    client_.async_connect(asio::use_future).get();
-  }
-  ~device() {
-    client_.async_disconnect(asio::use_future).get();
-    guard_.reset();
-    runner_.join();
-  }
-
-  void publish(const std::string& topic, const std::string& payload) {
-    client_.async_publish(topic, payload, {.qos = mqtt::qos::at_least_once}, asio::use_future).get();
-  }
-
-  // The oldest message on `topic` not taken yet, waiting up to `timeout`.
-  std::optional<std::string> take(const std::string& topic, std::chrono::milliseconds timeout = 5s) {
-    std::optional<std::string> found;
-    tt::wait_until(
-        [&] {
-          std::lock_guard lock(mutex_);
-          for (auto it = received_.begin(); it != received_.end(); ++it) {
-            if (it->first != topic) continue;
-            found = it->second;
-            received_.erase(it);
-            return true;
-          }
-          return false;
-        },
-        timeout);
-    return found;
-  }
-
-  // Whether anything arrives on `topic` within `window` (for "not published" checks).
-  bool quiet_on(const std::string& topic, std::chrono::milliseconds window = 300ms) { return !take(topic, window); }
-
-  // Sends a request and returns the answer on <request>/accepted or /rejected, whichever comes.
-  std::pair<std::string, std::string> request(const std::string& topic, const std::string& payload) {
-    publish(topic, payload);
-    std::pair<std::string, std::string> answer;
-    tt::wait_until(
-        [&] {
-          std::lock_guard lock(mutex_);
-          for (auto it = received_.begin(); it != received_.end(); ++it) {
-            if (it->first != topic + "/accepted" && it->first != topic + "/rejected") continue;
-            answer = {it->first.substr(topic.size() + 1), it->second};
-            received_.erase(it);
-            return true;
-          }
-          return false;
-        },
-        5s);
-    return answer;
-  }
+      : emu::asio_device<Stream>(options(port, thing),
+                                 {"$aws/things/" + thing + "/shadow/+/+", "$aws/things/" + thing + "/shadow/name/+/+/+"},
+                                 {.max_qos = mqtt::qos::at_least_once}, std::forward<StreamArgs>(stream_args)...) {}
 
  private:
   static net::client_options options(std::uint16_t port, const std::string& thing) {
@@ -203,24 +76,13 @@ class device {
     o.client_id = thing + "-device";
     return o;
   }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
-  net::asio_client<Stream> client_;
-  std::thread runner_;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::string>> received_;
 };
 
 using plain_device = device<net::asio_tcp>;
 
 // A broker, the emulator on it and a device for thing "dev".
 struct shadow_world {
-  tt::mosquitto_broker broker{[] {
-    tt::mosquitto_options o;
-    o.max_queued_messages = 0;
-    return o;
-  }()};
+  tt::mosquitto_broker broker{emu::broker_options()};
   std::unique_ptr<emulator_process> emulator;
   std::unique_ptr<plain_device> dev;
   const std::string prefix = "$aws/things/dev/shadow";
@@ -230,7 +92,7 @@ struct shadow_world {
     emulator = std::make_unique<emulator_process>(broker.plain_port());
     dev = std::make_unique<plain_device>(broker.plain_port(), "dev");
   }
-  std::string diagnostics() const { return "emulator log:\n" + emulator->log() + "\nbroker log:\n" + broker.log_tail(20); }
+  std::string diagnostics() const { return emu::diagnostics(*emulator, broker); }
 };
 
 }  // namespace
@@ -467,7 +329,7 @@ TEST_CASE("emulator: serves devices through a mutual-TLS listener") {
   const auto& service_identity = pki.client("thingwell-emulator");
   emulator_process emulator(broker.mutual_tls_port(),
                             tls_files{pki.root_ca_path(), service_identity.cert_path, service_identity.key_path});
-  INFO("emulator log:\n" << emulator.log() << "\nbroker log:\n" << broker.log_tail(20));
+  INFO(emu::diagnostics(emulator, broker));
 
   const auto& device_identity = pki.client("tls-dev");
   net::tls_config tls;

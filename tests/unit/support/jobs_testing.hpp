@@ -27,6 +27,8 @@
 #include <thingwell/core/clock.hpp>
 #include <thingwell/store/memory_store.hpp>
 
+#include "support/fake_service_client.hpp"
+
 namespace jobs_testing {
 
 namespace aws = thingwell::aws;
@@ -36,116 +38,9 @@ using thingwell::errc;
 using thingwell::time_point;
 using namespace std::chrono_literals;
 
-struct message {
-  std::string topic;
-  std::string payload;
-};
-
-// MQTT filter matching with '+' and '#'.
-inline bool matches(std::string_view filter, std::string_view topic) {
-  while (true) {
-    const auto fs = filter.find('/');
-    const auto ts = topic.find('/');
-    const auto f = filter.substr(0, fs);
-    const auto t = topic.substr(0, ts);
-    if (f == "#") return true;
-    if (f != "+" && f != t) return false;
-    if (fs == std::string_view::npos || ts == std::string_view::npos) return fs == ts;
-    filter.remove_prefix(fs + 1);
-    topic.remove_prefix(ts + 1);
-  }
-}
-
-class fake_client final : public aws::service_client {
- public:
-  std::vector<aws::service*> services;
-  std::vector<std::pair<std::string, aws::subscription_id>> subscriptions;
-  std::vector<aws::subscription_id> unacknowledged;
-  std::vector<message> published;
-  std::vector<std::string> wire;  // "subscribe <filter>", "suback", "publish <topic>"
-  bool ready = false;
-
-  std::error_code attach(aws::service& s) override {
-    services.push_back(&s);
-    return {};
-  }
-  void detach(aws::service& s) override {
-    for (auto it = services.begin(); it != services.end(); ++it)
-      if (*it == &s) {
-        services.erase(it);
-        return;
-      }
-  }
-  thingwell::result<aws::subscription_id> subscribe(std::string_view filter, aws::service& to) override {
-    const aws::subscription_id id = next_id_++;
-    subscriptions.emplace_back(std::string(filter), id);
-    owners_.push_back(&to);
-    wire.push_back("subscribe " + std::string(filter));
-    if (ready) unacknowledged.push_back(id);
-    return id;
-  }
-  std::error_code publish(std::string_view topic, std::string_view payload) override {
-    if (!ready) return errc::not_connected;
-    published.push_back({std::string(topic), std::string(payload)});
-    wire.push_back("publish " + std::string(topic));
-    return {};
-  }
-  bool is_ready() const override { return ready; }
-
-  void connect() {
-    unacknowledged.clear();
-    if (!subscriptions.empty()) wire.push_back("suback");
-    ready = true;
-    for (auto* s : std::vector<aws::service*>(services)) s->on_ready();
-  }
-  void disconnect() {
-    ready = false;
-    for (auto* s : std::vector<aws::service*>(services)) s->on_disconnected();
-  }
-  void acknowledge() {
-    auto ids = std::move(unacknowledged);
-    unacknowledged.clear();
-    if (!ids.empty()) wire.push_back("suback");
-    for (auto id : ids)
-      for (auto* s : services) s->on_subscribed(id, {});
-  }
-  // A message from the broker, to the first subscription whose filter matches.
-  bool deliver(std::string_view topic, std::string_view payload) {
-    for (std::size_t i = 0; i < subscriptions.size(); ++i) {
-      if (matches(subscriptions[i].first, topic)) {
-        owners_[i]->on_message(topic, payload);
-        return true;
-      }
-    }
-    return false;
-  }
-  // The process ended: its subscriptions go with it (the next agent subscribes again).
-  void forget_subscriptions() {
-    subscriptions.clear();
-    owners_.clear();
-    unacknowledged.clear();
-  }
-  std::vector<std::string> filters() const {
-    std::vector<std::string> out;
-    for (const auto& s : subscriptions) out.push_back(s.first);
-    return out;
-  }
-  std::vector<message> take() {
-    auto out = std::move(published);
-    published.clear();
-    return out;
-  }
-  std::string take_wire() {
-    std::string out;
-    for (const auto& w : wire) out += (out.empty() ? "" : " | ") + w;
-    wire.clear();
-    return out;
-  }
-
- private:
-  aws::subscription_id next_id_ = 100;
-  std::vector<aws::service*> owners_;
-};
+using fake_service::matches;
+using fake_service::message;
+using fake_client = fake_service::client<fake_service::topic_match::wildcard>;
 
 // ---- payload helpers -----------------------------------------------------------------------------------
 
@@ -153,11 +48,7 @@ using value = json::compact_value;
 
 template <json::value V>
 std::string text_of(const V& v) {
-  char buf[8192];
-  json::writer w(buf);
-  w.copy(v);
-  auto t = w.finish();
-  return t ? std::string(*t) : std::string("<error>");
+  return fake_service::text_of<8192>(v);
 }
 
 // A member of a JSON payload as text ("" when absent): strings without quotes, others as JSON.
@@ -265,12 +156,7 @@ class fake_jobs_cloud {
       if (e.id == id) return &e;
     return nullptr;
   }
-  std::string take_log() {
-    std::string out;
-    for (const auto& l : log) out += (out.empty() ? "" : " | ") + l;
-    log.clear();
-    return out;
-  }
+  std::string take_log() { return fake_service::take_joined(log); }
 
   // Answers every request published so far (and those its answers cause), in order.
   void serve() {
@@ -407,15 +293,7 @@ inline aws::job_agent_config test_config() {
 }
 
 // What the agent and the handlers said, as lines.
-struct recorder {
-  std::vector<std::string> lines;
-  std::string take() {
-    std::string out;
-    for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
-    lines.clear();
-    return out;
-  }
-};
+using recorder = fake_service::line_recorder;
 
 inline const char* kind_name(aws::job_event_kind k) {
   switch (k) {

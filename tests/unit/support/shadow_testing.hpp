@@ -25,6 +25,8 @@
 #include <thingwell/codec/json_compact.hpp>
 #include <thingwell/core/clock.hpp>
 
+#include "support/fake_service_client.hpp"
+
 namespace shadow_testing {
 
 namespace aws = thingwell::aws;
@@ -34,102 +36,9 @@ using thingwell::errc;
 using thingwell::time_point;
 using namespace std::chrono_literals;
 
-struct message {
-  std::string topic;
-  std::string payload;
-};
-
-class fake_client final : public aws::service_client {
- public:
-  std::vector<aws::service*> services;
-  std::vector<std::pair<std::string, aws::subscription_id>> subscriptions;  // in the order made
-  std::vector<aws::subscription_id> unacknowledged;                        // made while ready
-  std::vector<message> published;
-  std::vector<std::string> wire;  // "subscribe <filter>", "suback", "publish <topic>": the order of events
-  bool ready = false;
-  std::size_t max_subscriptions = 1000;
-
-  std::error_code attach(aws::service& s) override {
-    services.push_back(&s);
-    return {};
-  }
-  void detach(aws::service& s) override {
-    for (auto it = services.begin(); it != services.end(); ++it)
-      if (*it == &s) {
-        services.erase(it);
-        return;
-      }
-  }
-  thingwell::result<aws::subscription_id> subscribe(std::string_view filter, aws::service& to) override {
-    if (subscriptions.size() == max_subscriptions) return errc::too_many_subscriptions;
-    const aws::subscription_id id = next_id_++;
-    subscriptions.emplace_back(std::string(filter), id);
-    owners_.push_back(&to);
-    wire.push_back("subscribe " + std::string(filter));
-    if (ready) unacknowledged.push_back(id);
-    return id;
-  }
-  std::error_code publish(std::string_view topic, std::string_view payload) override {
-    if (!ready) return errc::not_connected;
-    published.push_back({std::string(topic), std::string(payload)});
-    wire.push_back("publish " + std::string(topic));
-    return {};
-  }
-  bool is_ready() const override { return ready; }
-
-  // ---- the test side ---------------------------------------------------------------------------------
-
-  // The connection is up and every subscription in place (restored), as the session reports it.
-  void connect() {
-    unacknowledged.clear();
-    if (!subscriptions.empty()) wire.push_back("suback");
-    ready = true;
-    for (auto* s : services) s->on_ready();
-  }
-  void disconnect() {
-    ready = false;
-    for (auto* s : services) s->on_disconnected();
-  }
-  // SUBACKs for subscriptions made while connected.
-  void acknowledge(std::error_code ec = {}) {
-    auto ids = std::move(unacknowledged);
-    unacknowledged.clear();
-    if (!ids.empty()) wire.push_back("suback");
-    for (auto id : ids)
-      for (auto* s : services) s->on_subscribed(id, ec);
-  }
-  // A message from the broker: delivered when some subscription's filter is exactly the topic.
-  bool deliver(std::string_view topic, std::string_view payload) {
-    for (std::size_t i = 0; i < subscriptions.size(); ++i) {
-      if (subscriptions[i].first == topic) {
-        owners_[i]->on_message(topic, payload);
-        return true;
-      }
-    }
-    return false;
-  }
-  std::vector<std::string> filters() const {
-    std::vector<std::string> out;
-    for (const auto& s : subscriptions) out.push_back(s.first);
-    return out;
-  }
-  // Takes the published messages (the test has looked at them).
-  std::vector<message> take() {
-    auto out = std::move(published);
-    published.clear();
-    return out;
-  }
-  std::string take_wire() {
-    std::string out;
-    for (const auto& w : wire) out += (out.empty() ? "" : " | ") + w;
-    wire.clear();
-    return out;
-  }
-
- private:
-  aws::subscription_id next_id_ = 100;
-  std::vector<aws::service*> owners_;
-};
+using fake_service::message;
+// Subscriptions are matched exactly, and there may be 1000 of them.
+using fake_client = fake_service::client<fake_service::topic_match::exact, 1000>;
 
 // ---- payloads ------------------------------------------------------------------------------------------
 
@@ -210,11 +119,7 @@ using value = json::compact_value;
 
 template <json::value V>
 std::string text_of(const V& v) {
-  char buf[4096];
-  json::writer w(buf);
-  w.copy(v);
-  auto t = w.finish();
-  return t ? std::string(*t) : std::string("<error>");
+  return fake_service::text_of<4096>(v);
 }
 
 // What the handlers of one shadow were told, as lines: "delta v9 {...}", "reported v9",
@@ -224,12 +129,7 @@ struct recorder {
   std::string state = R"({"Color":"green","Status":"Great"})";  // what current_state writes ("" for none)
   std::function<void(const value&, std::uint64_t)> on_delta_hook;
 
-  std::string take() {
-    std::string out;
-    for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
-    lines.clear();
-    return out;
-  }
+  std::string take() { return fake_service::take_joined(lines); }
 };
 
 inline const char* errc_name(std::error_code ec) {
