@@ -27,7 +27,7 @@
 #include <thingwell/core/clock.hpp>
 #include <thingwell/store/memory_store.hpp>
 
-#include "support/fake_service_client.hpp"
+#include "fake_service_client.hpp"
 
 namespace jobs_testing {
 

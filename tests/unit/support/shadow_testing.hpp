@@ -25,7 +25,7 @@
 #include <thingwell/codec/json_compact.hpp>
 #include <thingwell/core/clock.hpp>
 
-#include "support/fake_service_client.hpp"
+#include "fake_service_client.hpp"
 
 namespace shadow_testing {
 
