@@ -2552,15 +2552,21 @@ class simdjson_member {
   simdjson_value value_;
 };
 
-class simdjson_object_range {
+namespace detail {
+
+// A range over a simdjson object or array whose elements are handed out as thingwell types (Element is
+// built from what the simdjson iterator yields). Default-constructed it is empty: a default dom::object or
+// dom::array has no tape to walk, so the empty range compares two default iterators instead.
+template <class Container, class Element>
+class simdjson_range {
  public:
   class iterator {
    public:
-    using value_type = simdjson_member;
+    using value_type = Element;
     using difference_type = std::ptrdiff_t;
     iterator() noexcept = default;
-    explicit iterator(simdjson::dom::object::iterator it) noexcept : it_(it) {}
-    simdjson_member operator*() const noexcept { return simdjson_member(*it_); }
+    explicit iterator(typename Container::iterator it) noexcept : it_(it) {}
+    Element operator*() const noexcept { return Element(*it_); }
     iterator& operator++() noexcept {
       ++it_;
       return *this;
@@ -2573,52 +2579,26 @@ class simdjson_object_range {
     bool operator==(const iterator& o) const noexcept { return !(it_ != o.it_); }
 
    private:
-    simdjson::dom::object::iterator it_;
+    typename Container::iterator it_;
   };
 
-  simdjson_object_range() noexcept = default;  // empty
-  explicit simdjson_object_range(simdjson::dom::object o) noexcept : object_(o), valid_(true) {}
-  // A default dom::object has no tape to walk: the empty range compares two default iterators.
-  iterator begin() const noexcept { return valid_ ? iterator(object_.begin()) : iterator(); }
-  iterator end() const noexcept { return valid_ ? iterator(object_.end()) : iterator(); }
+  simdjson_range() noexcept = default;  // empty
+  explicit simdjson_range(Container c) noexcept : container_(c), valid_(true) {}
+  iterator begin() const noexcept { return valid_ ? iterator(container_.begin()) : iterator(); }
+  iterator end() const noexcept { return valid_ ? iterator(container_.end()) : iterator(); }
 
  private:
-  simdjson::dom::object object_;
+  Container container_;
   bool valid_ = false;
 };
 
-class simdjson_array_range {
- public:
-  class iterator {
-   public:
-    using value_type = simdjson_value;
-    using difference_type = std::ptrdiff_t;
-    iterator() noexcept = default;
-    explicit iterator(simdjson::dom::array::iterator it) noexcept : it_(it) {}
-    simdjson_value operator*() const noexcept { return simdjson_value(*it_); }
-    iterator& operator++() noexcept {
-      ++it_;
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator old = *this;
-      ++*this;
-      return old;
-    }
-    bool operator==(const iterator& o) const noexcept { return !(it_ != o.it_); }
+}  // namespace detail
 
-   private:
-    simdjson::dom::array::iterator it_;
-  };
-
-  simdjson_array_range() noexcept = default;  // empty
-  explicit simdjson_array_range(simdjson::dom::array a) noexcept : array_(a), valid_(true) {}
-  iterator begin() const noexcept { return valid_ ? iterator(array_.begin()) : iterator(); }
-  iterator end() const noexcept { return valid_ ? iterator(array_.end()) : iterator(); }
-
- private:
-  simdjson::dom::array array_;
-  bool valid_ = false;
+class simdjson_object_range : public detail::simdjson_range<simdjson::dom::object, simdjson_member> {
+  using detail::simdjson_range<simdjson::dom::object, simdjson_member>::simdjson_range;
+};
+class simdjson_array_range : public detail::simdjson_range<simdjson::dom::array, simdjson_value> {
+  using detail::simdjson_range<simdjson::dom::array, simdjson_value>::simdjson_range;
 };
 
 inline result<simdjson_object_range> simdjson_value::get_object() const noexcept {
